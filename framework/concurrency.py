@@ -1,0 +1,46 @@
+"""Run blocking code from async code without stalling the event loop."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import ParamSpec, TypeVar
+
+import anyio.to_thread
+
+__all__ = ["iterate_in_threadpool", "run_in_threadpool"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def run_in_threadpool(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Call a blocking `func` in anyio's worker thread pool and await its result."""
+    if kwargs:
+        # anyio's run_sync only forwards positional arguments.
+        return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
+    return await anyio.to_thread.run_sync(func, *args)
+
+
+class _StopIteration(Exception):
+    """Carries the end of iteration out of the worker thread.
+
+    A `StopIteration` cannot cross a coroutine boundary: Python turns it into a RuntimeError.
+    """
+
+
+def _next(iterator: Iterator[T]) -> T:
+    try:
+        return next(iterator)
+    except StopIteration:
+        raise _StopIteration from None
+
+
+async def iterate_in_threadpool(iterator: Iterable[T]) -> AsyncIterator[T]:
+    """Consume a blocking iterable item by item in the thread pool, as an async iterator."""
+    as_iterator = iter(iterator)
+    while True:
+        try:
+            yield await anyio.to_thread.run_sync(_next, as_iterator)
+        except _StopIteration:
+            break

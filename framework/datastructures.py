@@ -1,0 +1,768 @@
+"""Value types for requests and responses: URL, headers, query strings, forms, uploads, app state.
+
+These sit on the request hot path, so the scope-backed ones keep ASGI's raw data and build
+Python objects only when a caller asks for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, MutableMapping, Sequence, ValuesView
+from shlex import shlex
+from typing import IO, Any, NamedTuple, TypeVar
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+
+from framework.concurrency import run_in_threadpool
+from framework.types import Scope
+
+__all__ = [
+    "URL",
+    "Address",
+    "CommaSeparatedStrings",
+    "FormData",
+    "Headers",
+    "ImmutableMultiDict",
+    "MultiDict",
+    "MutableHeaders",
+    "QueryParams",
+    "Secret",
+    "State",
+    "URLPath",
+    "UploadFile",
+]
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
+_KeyType = TypeVar("_KeyType")
+# Mapping keys are invariant but values are covariant, like typing.Mapping.
+_CovariantValueType = TypeVar("_CovariantValueType", covariant=True)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+# A Host header is used to build absolute URLs, so it must not be able to smuggle in a path,
+# query, fragment or userinfo, nor break urlsplit (unbalanced IPv6 brackets, a non-numeric port).
+_VALID_HOST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[^/?#@\\\[\]:\s\x00-\x1f\x7f-\x9f]+)(?::[0-9]*)?",
+)
+
+
+def _usable_host(host: str) -> bool:
+    return _VALID_HOST.fullmatch(host) is not None
+
+
+def _decode_query(query_string: bytes) -> str:
+    # Query strings should be ASCII, but servers pass raw bytes through; never fail on them.
+    try:
+        return query_string.decode()
+    except UnicodeDecodeError:
+        return query_string.decode("latin-1")
+
+
+class URL:
+    """An absolute or relative URL, parsed lazily; built from a string, an ASGI scope or components."""
+
+    __slots__ = ("_components", "_url")
+
+    def __init__(self, url: str = "", scope: Scope | None = None, **components: Any) -> None:
+        self._components: SplitResult | None = None
+        if scope is not None:
+            assert not url, 'Cannot set both "url" and "scope".'
+            assert not components, 'Cannot set both "scope" and "**components".'
+            url = self._from_scope(scope)
+        elif components:
+            assert not url, 'Cannot set both "url" and "**components".'
+            url = URL("").replace(**components).components.geturl()
+        self._url = url
+
+    @staticmethod
+    def _from_scope(scope: Scope) -> str:
+        scheme: str = scope.get("scheme", "http")
+        server = scope.get("server")
+        path: str = scope["path"]
+        query_string: bytes = scope.get("query_string", b"")
+
+        host_header = None
+        for key, value in scope["headers"]:
+            if key == b"host":
+                host_header = value.decode("latin-1")
+                break
+
+        if host_header and _usable_host(host_header):
+            url = f"{scheme}://{host_header}{path}"
+        elif server is None:
+            url = path
+        else:
+            host, port = server
+            if port is None or port == _DEFAULT_PORTS.get(scheme):
+                url = f"{scheme}://{host}{path}"
+            else:
+                url = f"{scheme}://{host}:{port}{path}"
+
+        if query_string:
+            url += "?" + _decode_query(query_string)
+        return url
+
+    @property
+    def components(self) -> SplitResult:
+        if self._components is None:
+            self._components = urlsplit(self._url)
+        return self._components
+
+    @property
+    def scheme(self) -> str:
+        return self.components.scheme
+
+    @property
+    def netloc(self) -> str:
+        return self.components.netloc
+
+    @property
+    def path(self) -> str:
+        return self.components.path
+
+    @property
+    def query(self) -> str:
+        return self.components.query
+
+    @property
+    def fragment(self) -> str:
+        return self.components.fragment
+
+    @property
+    def username(self) -> str | None:
+        return self.components.username
+
+    @property
+    def password(self) -> str | None:
+        return self.components.password
+
+    @property
+    def hostname(self) -> str | None:
+        return self.components.hostname
+
+    @property
+    def port(self) -> int | None:
+        return self.components.port
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    def replace(self, **kwargs: Any) -> URL:
+        """Return a copy with some components changed (scheme, netloc, path, query, fragment,
+        or the netloc parts username, password, hostname, port)."""
+        if "username" in kwargs or "password" in kwargs or "hostname" in kwargs or "port" in kwargs:
+            kwargs["netloc"] = self._build_netloc(kwargs)
+        components = self.components._replace(**kwargs)
+        return self.__class__(components.geturl())
+
+    def _build_netloc(self, kwargs: dict[str, Any]) -> str:
+        hostname = kwargs.pop("hostname", None)
+        port = kwargs.pop("port", self.port)
+        username = kwargs.pop("username", self.username)
+        password = kwargs.pop("password", self.password)
+
+        if hostname is None:
+            # Keep the current host exactly as written (case, IPv6 brackets), minus userinfo and port.
+            _, _, hostname = self.netloc.rpartition("@")
+            if hostname and hostname[-1] != "]":
+                hostname = hostname.rsplit(":", 1)[0]
+
+        netloc = str(hostname)
+        if port is not None:
+            netloc += f":{port}"
+        if username is not None:
+            userpass = str(username)
+            if password is not None:
+                userpass += f":{password}"
+            netloc = f"{userpass}@{netloc}"
+        return netloc
+
+    def include_query_params(self, **kwargs: Any) -> URL:
+        params = MultiDict(parse_qsl(self.query, keep_blank_values=True))
+        params.update({str(key): str(value) for key, value in kwargs.items()})
+        return self.replace(query=urlencode(params.multi_items()))
+
+    def replace_query_params(self, **kwargs: Any) -> URL:
+        return self.replace(query=urlencode([(str(key), str(value)) for key, value in kwargs.items()]))
+
+    def remove_query_params(self, keys: str | Sequence[str]) -> URL:
+        if isinstance(keys, str):
+            keys = [keys]
+        params = MultiDict(parse_qsl(self.query, keep_blank_values=True))
+        for key in keys:
+            params.pop(key, None)
+        return self.replace(query=urlencode(params.multi_items()))
+
+    def __eq__(self, other: Any) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+    def __str__(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        url = str(self)
+        if self.password:
+            url = str(self.replace(password="********"))
+        return f"{self.__class__.__name__}({url!r})"
+
+
+class URLPath(str):
+    """A path produced by `url_path_for`, carrying the protocol and host it must be served on.
+
+    `make_absolute_url` turns it into a full URL against the request's base URL.
+    """
+
+    protocol: str
+    host: str
+
+    def __new__(cls, path: str, protocol: str = "", host: str = "") -> URLPath:
+        assert protocol in ("http", "websocket", "")
+        return str.__new__(cls, path)
+
+    def __init__(self, path: str, protocol: str = "", host: str = "") -> None:
+        self.protocol = protocol
+        self.host = host
+
+    def make_absolute_url(self, base_url: str | URL) -> URL:
+        if isinstance(base_url, str):
+            base_url = URL(base_url)
+        if self.protocol == "http":
+            scheme = "https" if base_url.is_secure else "http"
+        elif self.protocol == "websocket":
+            scheme = "wss" if base_url.is_secure else "ws"
+        else:
+            scheme = base_url.scheme
+        netloc = self.host or base_url.netloc
+        path = base_url.path.rstrip("/") + str(self)
+        return URL(scheme=scheme, netloc=netloc, path=path)
+
+
+class Secret:
+    """A string (password, key) whose repr does not leak it into logs and tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}('**********')"
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class CommaSeparatedStrings(Sequence[str]):
+    """A comma-separated setting ("a, b, 'c, d'") as a sequence; quotes protect commas."""
+
+    def __init__(self, value: str | Sequence[str]) -> None:
+        if isinstance(value, str):
+            splitter = shlex(value, posix=True)
+            splitter.whitespace = ","
+            splitter.whitespace_split = True
+            self._items = [item.strip() for item in splitter]
+        else:
+            self._items = list(value)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({list(self)!r})"
+
+    def __str__(self) -> str:
+        return ", ".join(repr(item) for item in self)
+
+
+def _multi_items_equal(left: list[tuple[Any, Any]], right: list[tuple[Any, Any]]) -> bool:
+    """Compare two multi-item lists ignoring order."""
+    if len(left) != len(right):
+        return False
+    try:
+        return sorted(left) == sorted(right)
+    except TypeError:
+        # Values that do not order (UploadFile): fall back to a multiset comparison.
+        remaining = list(right)
+        for item in left:
+            if item not in remaining:
+                return False
+            remaining.remove(item)
+        return True
+
+
+class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
+    """A read-only mapping where a key may repeat; `[key]` gives the last value, `getlist` all."""
+
+    __slots__ = ("_dict", "_list")
+
+    _dict: dict[_KeyType, _CovariantValueType]
+    _list: list[tuple[_KeyType, _CovariantValueType]]
+
+    def __init__(
+        self,
+        *args: ImmutableMultiDict[_KeyType, _CovariantValueType]
+        | Mapping[_KeyType, _CovariantValueType]
+        | Iterable[tuple[_KeyType, _CovariantValueType]],
+        **kwargs: Any,
+    ) -> None:
+        assert len(args) < 2, "Too many arguments."
+        value: Any = args[0] if args else []
+        if kwargs:
+            value = ImmutableMultiDict(value).multi_items() + ImmutableMultiDict(kwargs).multi_items()
+
+        if not value:
+            items: list[tuple[Any, Any]] = []
+        elif hasattr(value, "multi_items"):
+            items = list(value.multi_items())
+        elif hasattr(value, "items"):
+            items = list(value.items())
+        else:
+            items = list(value)
+
+        self._dict = dict(items)
+        self._list = items
+
+    def getlist(self, key: Any) -> list[_CovariantValueType]:
+        return [item_value for item_key, item_value in self._list if item_key == key]
+
+    def keys(self) -> KeysView[_KeyType]:
+        return self._dict.keys()
+
+    def values(self) -> ValuesView[_CovariantValueType]:
+        return self._dict.values()
+
+    def items(self) -> ItemsView[_KeyType, _CovariantValueType]:
+        return self._dict.items()
+
+    def multi_items(self) -> list[tuple[_KeyType, _CovariantValueType]]:
+        return list(self._list)
+
+    def __getitem__(self, key: _KeyType) -> _CovariantValueType:
+        return self._dict[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._dict
+
+    def __iter__(self) -> Iterator[_KeyType]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, self.__class__):
+            return False
+        return _multi_items_equal(self._list, other._list)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.multi_items()!r})"
+
+
+class MultiDict(ImmutableMultiDict[Any, Any]):
+    """The mutable multi-dict: assignment replaces all values of a key, `append` adds one."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.setlist(key, [value])
+
+    def __delitem__(self, key: Any) -> None:
+        self._list = [(k, v) for k, v in self._list if k != key]
+        del self._dict[key]
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return self._dict.pop(key, default)
+
+    def popitem(self) -> tuple[Any, Any]:
+        key, value = self._dict.popitem()
+        self._list = [(k, v) for k, v in self._list if k != key]
+        return key, value
+
+    def poplist(self, key: Any) -> list[Any]:
+        values = [v for k, v in self._list if k == key]
+        self.pop(key)
+        return values
+
+    def clear(self) -> None:
+        self._dict.clear()
+        self._list.clear()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self._dict[key] = default
+            self._list.append((key, default))
+        return self[key]
+
+    def setlist(self, key: Any, values: list[Any]) -> None:
+        if not values:
+            self.pop(key, None)
+            return
+        self._list = [(k, v) for k, v in self._list if k != key]
+        self._list.extend((key, value) for value in values)
+        self._dict[key] = values[-1]
+
+    def append(self, key: Any, value: Any) -> None:
+        self._list.append((key, value))
+        self._dict[key] = value
+
+    def update(
+        self,
+        *args: MultiDict | Mapping[Any, Any] | list[tuple[Any, Any]],
+        **kwargs: Any,
+    ) -> None:
+        value = MultiDict(*args, **kwargs)
+        new_keys = value.keys()
+        self._list = [(k, v) for k, v in self._list if k not in new_keys]
+        self._list.extend(value.multi_items())
+        self._dict.update(value)
+
+
+class QueryParams(ImmutableMultiDict[str, str]):
+    """An immutable multi-dict of query string parameters.
+
+    Built from a raw query string (str or bytes), it is parsed on first use only: most handlers
+    never read the query string. Malformed percent-escapes decode leniently instead of raising.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(
+        self,
+        *args: ImmutableMultiDict[Any, Any] | Mapping[Any, Any] | list[tuple[Any, Any]] | str | bytes,
+        **kwargs: Any,
+    ) -> None:
+        assert len(args) < 2, "Too many arguments."
+        value: Any = args[0] if args else []
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str) and not kwargs:
+            self._raw = value  # parsed by __getattr__ when _list/_dict is first read
+            return
+        if isinstance(value, str):
+            super().__init__(parse_qsl(value, keep_blank_values=True), **kwargs)
+        else:
+            super().__init__(value, **kwargs)
+        self._list = [(str(k), str(v)) for k, v in self._list]
+        self._dict = {str(k): str(v) for k, v in self._dict.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached while the `_list`/`_dict` slots are still empty.
+        if name in ("_list", "_dict"):
+            try:
+                raw = object.__getattribute__(self, "_raw")
+            except AttributeError:
+                raw = ""
+            items = parse_qsl(raw, keep_blank_values=True)
+            self._list = items
+            self._dict = dict(items)
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{name}'")
+
+    def __str__(self) -> str:
+        return urlencode(self._list)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({str(self)!r})"
+
+
+class UploadFile:
+    """An uploaded file: a spooled temporary file plus its name, size and part headers.
+
+    The async methods run in the thread pool once the file has rolled over to disk, so a large
+    upload never blocks the event loop; in-memory files are handled inline (cheaper).
+    """
+
+    def __init__(
+        self,
+        file: IO[bytes],
+        *,
+        size: int | None = None,
+        filename: str | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.filename = filename
+        self.file = file
+        self.size = size
+        self.headers = headers or Headers()
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type", None)
+
+    @property
+    def _in_memory(self) -> bool:
+        # SpooledTemporaryFile sets `_rolled` once it moves to disk; other file objects count as on disk.
+        rolled_to_disk = getattr(self.file, "_rolled", True)
+        return not rolled_to_disk
+
+    async def write(self, data: bytes) -> None:
+        if self.size is not None:
+            self.size += len(data)
+        if self._in_memory:
+            self.file.write(data)
+        else:
+            await run_in_threadpool(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self._in_memory:
+            return self.file.read(size)
+        return await run_in_threadpool(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        if self._in_memory:
+            self.file.seek(offset)
+        else:
+            await run_in_threadpool(self.file.seek, offset)
+
+    async def close(self) -> None:
+        if self._in_memory:
+            self.file.close()
+        else:
+            await run_in_threadpool(self.file.close)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
+
+
+class FormData(ImmutableMultiDict[str, "UploadFile | str"]):
+    """Parsed form fields; file fields are UploadFile instances that `close()` releases."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *args: FormData | Mapping[str, str | UploadFile] | list[tuple[str, str | UploadFile]],
+        **kwargs: str | UploadFile,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+
+    async def close(self) -> None:
+        for _, value in self.multi_items():
+            if isinstance(value, UploadFile):
+                await value.close()
+
+
+def _encode_key(key: str) -> bytes:
+    return key.lower().encode("latin-1")
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only HTTP headers backed by ASGI's raw `[(name, value)]` byte list.
+
+    Built from a scope it only keeps a reference to that list; lookups decode on demand.
+    """
+
+    __slots__ = ("_list",)
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        raw: list[tuple[bytes, bytes]] | None = None,
+        scope: MutableMapping[str, Any] | None = None,
+    ) -> None:
+        self._list: list[tuple[bytes, bytes]] = []
+        if headers is not None:
+            assert raw is None, 'Cannot set both "headers" and "raw".'
+            assert scope is None, 'Cannot set both "headers" and "scope".'
+            self._list = [(_encode_key(key), value.encode("latin-1")) for key, value in headers.items()]
+        elif raw is not None:
+            assert scope is None, 'Cannot set both "raw" and "scope".'
+            self._list = raw
+        elif scope is not None:
+            raw_headers = scope["headers"]
+            # The scope may hold a tuple or another iterable; share one list with it from now on.
+            if type(raw_headers) is not list:
+                raw_headers = scope["headers"] = list(raw_headers)
+            self._list = raw_headers
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return self._list
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [key.decode("latin-1") for key, _ in self._list]
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        return [value.decode("latin-1") for _, value in self._list]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
+
+    def getlist(self, key: str) -> list[str]:
+        wanted = _encode_key(key)
+        return [value.decode("latin-1") for name, value in self._list if name == wanted]
+
+    def mutablecopy(self) -> MutableHeaders:
+        return MutableHeaders(raw=self._list[:])
+
+    def __getitem__(self, key: str) -> str:
+        wanted = _encode_key(key)
+        for name, value in self._list:
+            if name == wanted:
+                return value.decode("latin-1")
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        if not isinstance(key, str):
+            return False
+        try:
+            wanted = _encode_key(key)
+        except UnicodeEncodeError:
+            return False
+        return any(name == wanted for name, _ in self._list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Headers):
+            return False
+        return sorted(self._list) == sorted(other._list)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        as_dict = dict(self.items())
+        if len(as_dict) == len(self):
+            return f"{self.__class__.__name__}({as_dict!r})"
+        return f"{self.__class__.__name__}(raw={self.raw!r})"
+
+
+_FORBIDDEN_VALUE_CHARS = re.compile(r"[\r\n\x00]")
+
+
+def _encode_value(value: str) -> bytes:
+    # A CR/LF in a header value would let a caller (often echoing client input) split the response.
+    if _FORBIDDEN_VALUE_CHARS.search(value):
+        raise ValueError("Header values must not contain CR, LF or NUL characters.")
+    return value.encode("latin-1")
+
+
+class MutableHeaders(Headers):
+    """Headers that can be changed in place, e.g. a response's headers from inside middleware."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        """Set the header to this single value, dropping any other occurrence of it."""
+        set_key = _encode_key(key)
+        set_value = _encode_value(value)
+        found = [idx for idx, (name, _) in enumerate(self._list) if name == set_key]
+        for idx in reversed(found[1:]):
+            del self._list[idx]
+        if found:
+            self._list[found[0]] = (set_key, set_value)
+        else:
+            self._list.append((set_key, set_value))
+
+    def __delitem__(self, key: str) -> None:
+        """Remove every occurrence of the header (nothing happens if it is absent)."""
+        del_key = _encode_key(key)
+        found = [idx for idx, (name, _) in enumerate(self._list) if name == del_key]
+        for idx in reversed(found):
+            del self._list[idx]
+
+    def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        self.update(other)
+        return self
+
+    def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        new = self.mutablecopy()
+        new.update(other)
+        return new
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return self._list
+
+    def setdefault(self, key: str, value: str) -> str:
+        """Return the header's value, setting it to `value` first if it is absent."""
+        set_key = _encode_key(key)
+        for name, existing in self._list:
+            if name == set_key:
+                return existing.decode("latin-1")
+        self._list.append((set_key, _encode_value(value)))
+        return value
+
+    def update(self, other: Mapping[str, str]) -> None:
+        for key, value in other.items():
+            self[key] = value
+
+    def append(self, key: str, value: str) -> None:
+        """Add one more occurrence of the header (e.g. another set-cookie)."""
+        self._list.append((_encode_key(key), _encode_value(value)))
+
+    def add_vary_header(self, vary: str) -> None:
+        existing = self.get("vary")
+        if existing is not None:
+            vary = f"{existing}, {vary}"
+        self["vary"] = vary
+
+
+class State:
+    """Arbitrary values by attribute or by key, e.g. `app.state.db` or `request.state["user"]`.
+
+    Backed by a plain dict (the ASGI scope's "state" for requests), which is shared, not copied.
+    """
+
+    _state: dict[str, Any]
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        if state is None:
+            state = {}
+        super().__setattr__("_state", state)
+
+    def __setattr__(self, key: Any, value: Any) -> None:
+        self._state[key] = value
+
+    def __getattr__(self, key: Any) -> Any:
+        try:
+            return self._state[key]
+        except KeyError:
+            raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{key}'") from None
+
+    def __delattr__(self, key: Any) -> None:
+        del self._state[key]
+
+    # Item access mirrors attribute access; it lets lifespan state be typed with a TypedDict.
+    def __getitem__(self, key: str) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._state[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._state
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state)
