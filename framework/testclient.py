@@ -1,0 +1,532 @@
+"""An httpx client that talks to an ASGI app in-process.
+
+Tests are synchronous; the app is async. Each request (or the whole `with` block, so
+that the lifespan and the requests share one event loop) runs the app in a blocking
+portal: an anyio event loop on a helper thread, on the asyncio or trio backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import warnings
+from collections.abc import Callable, Generator, Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from urllib.parse import unquote, urljoin
+
+import anyio
+import anyio.abc
+import anyio.from_thread
+import anyio.to_thread
+import httpx
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from httpx._client import USE_CLIENT_DEFAULT, UseClientDefault
+from httpx._types import (
+    AuthTypes,
+    CookieTypes,
+    HeaderTypes,
+    QueryParamTypes,
+    RequestContent,
+    RequestData,
+    RequestExtensions,
+    RequestFiles,
+    TimeoutTypes,
+)
+
+from framework.websockets import WebSocketDisconnect
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from framework.types import ASGIApp, Message, Scope
+
+__all__ = ["TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
+
+_PortalFactory = Callable[[], contextlib.AbstractContextManager[anyio.from_thread.BlockingPortal]]
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+_APP_GRACE_SECONDS = 0.1
+_HTTP_ASGI = {"version": "3.0", "spec_version": "2.4"}
+_WEBSOCKET_ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+
+class _AsyncBackend(TypedDict):
+    backend: str
+    backend_options: dict[str, Any]
+
+
+class _Upgrade(Exception):
+    """Carries the WebSocket session out of httpx: a ws:// request never gets an HTTP response."""
+
+    def __init__(self, session: WebSocketTestSession) -> None:
+        self.session = session
+
+
+class WebSocketDenialResponse(httpx.Response, WebSocketDisconnect):  # type: ignore[misc]
+    """Raised by `websocket_connect` when the app rejects the handshake with an HTTP response.
+
+    It is the rejected response itself, so tests can assert on its status, headers and body.
+    """
+
+
+def _dump_json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+class WebSocketTestSession:
+    """The client side of one WebSocket connection, used as a context manager."""
+
+    def __init__(self, app: ASGIApp, scope: Scope, portal_factory: _PortalFactory) -> None:
+        self.app = app
+        self.scope = scope
+        self.accepted_subprotocol: str | None = None
+        self.portal_factory = portal_factory
+        self.extra_headers: list[tuple[bytes, bytes]] | None = None
+
+    def __enter__(self) -> WebSocketTestSession:
+        with contextlib.ExitStack() as stack:
+            self.portal = portal = stack.enter_context(self.portal_factory())
+            future, cancel_scope = portal.start_task(self._run)
+            stack.callback(self._send_rx.close)
+            # Unwinds in reverse: say goodbye, stop the app, then surface any error it raised.
+            stack.callback(future.result)
+            stack.callback(portal.call, cancel_scope.cancel)
+            self.send({"type": "websocket.connect"})
+            message = self.receive()
+            self._raise_on_close(message)
+            self.accepted_subprotocol = message.get("subprotocol", None)
+            self.extra_headers = message.get("headers", None)
+            stack.callback(self._leave)
+            self.exit_stack = stack.pop_all()
+            return self
+
+    def __exit__(self, *args: Any) -> bool | None:
+        return self.exit_stack.__exit__(*args)
+
+    async def _run(self, *, task_status: anyio.abc.TaskStatus[anyio.CancelScope]) -> None:
+        to_client: tuple[MemoryObjectSendStream[Message], MemoryObjectReceiveStream[Message]]
+        to_client = anyio.create_memory_object_stream(math.inf)
+        to_app: tuple[MemoryObjectSendStream[Message], MemoryObjectReceiveStream[Message]]
+        to_app = anyio.create_memory_object_stream(math.inf)
+        send_tx, send_rx = to_client
+        receive_tx, receive_rx = to_app
+        # The client side closes send_rx on exit, so frames queued before an app error stay readable.
+        self._send_rx = send_rx
+        self._app_done = anyio.Event()
+        with send_tx, receive_tx, receive_rx, anyio.CancelScope() as cancel_scope:
+            self._receive_tx = receive_tx
+            task_status.started(cancel_scope)
+            try:
+                await self.app(self.scope, receive_rx.receive, send_tx.send)
+            finally:
+                # The app is gone: the client reads what is queued, then learns the peer left.
+                send_tx.close()
+                self._app_done.set()
+            await anyio.sleep_forever()
+
+    def _leave(self) -> None:
+        """Disconnect like a client leaving, and let the app react before it is cancelled."""
+        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self.close(1000)
+        self.portal.call(self._wait_for_app)
+
+    async def _wait_for_app(self) -> None:
+        # An app that handles the disconnect finishes at once; one that ignores it gets a moment, then
+        # is cancelled. Waiting makes errors raised while handling queued messages surface reliably.
+        with anyio.move_on_after(_APP_GRACE_SECONDS):
+            await self._app_done.wait()
+
+    def _raise_on_close(self, message: Message) -> None:
+        if message["type"] == "websocket.close":
+            raise WebSocketDisconnect(code=message.get("code", 1000), reason=message.get("reason", ""))
+        if message["type"] == "websocket.http.response.start":
+            status_code: int = message["status"]
+            headers: list[tuple[bytes, bytes]] = message.get("headers", [])
+            body: list[bytes] = []
+            while True:
+                message = self.receive()
+                assert message["type"] == "websocket.http.response.body"
+                body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            raise WebSocketDenialResponse(status_code=status_code, headers=headers, content=b"".join(body))
+
+    def send(self, message: Message) -> None:
+        self.portal.call(self._receive_tx.send, message)
+
+    def send_text(self, data: str) -> None:
+        self.send({"type": "websocket.receive", "text": data})
+
+    def send_bytes(self, data: bytes) -> None:
+        self.send({"type": "websocket.receive", "bytes": data})
+
+    def send_json(self, data: Any, mode: Literal["text", "binary"] = "text") -> None:
+        text = _dump_json(data)
+        if mode == "text":
+            self.send({"type": "websocket.receive", "text": text})
+        else:
+            self.send({"type": "websocket.receive", "bytes": text.encode("utf-8")})
+
+    def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.send({"type": "websocket.disconnect", "code": code, "reason": reason})
+
+    def receive(self) -> Message:
+        try:
+            message: Message = self.portal.call(self._send_rx.receive)
+            return message
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            # The app finished (or crashed) without a close frame: what a client sees as 1006.
+            raise WebSocketDisconnect(code=1006, reason="The application ended the connection.") from None
+
+    def receive_text(self) -> str:
+        message = self.receive()
+        self._raise_on_close(message)
+        text: str = message["text"]
+        return text
+
+    def receive_bytes(self) -> bytes:
+        message = self.receive()
+        self._raise_on_close(message)
+        data: bytes = message["bytes"]
+        return data
+
+    def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
+        message = self.receive()
+        self._raise_on_close(message)
+        text = message["text"] if mode == "text" else message["bytes"].decode("utf-8")
+        return json.loads(text)
+
+
+class _HTTPExchange:
+    """One request/response cycle: feeds the request body to the app, collects its response."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
+        self.status_code: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body = bytearray()
+        self.template: Any = None
+        self.context: Any = None
+        self._request_complete = False
+        self._chunks: Iterator[bytes] | None = None
+        self._response_complete: anyio.Event | None = None
+        try:
+            self._content: bytes | None = request.content
+        except httpx.RequestNotRead:
+            # A generator or multipart body: stream it to the app chunk by chunk.
+            self._content = None
+            assert isinstance(request.stream, httpx.SyncByteStream)
+            self._chunks = iter(request.stream)
+
+    async def run(self, app: ASGIApp, scope: Scope) -> None:
+        self._response_complete = anyio.Event()
+        await app(scope, self.receive, self.send)
+
+    async def receive(self) -> Message:
+        assert self._response_complete is not None
+        if self._request_complete:
+            # Like a real client: the connection only goes away once the response is complete. No
+            # checkpoint when it already is, so a poll under a cancelled scope still sees the disconnect.
+            if not self._response_complete.is_set():
+                await self._response_complete.wait()
+            return {"type": "http.disconnect"}
+        if self._chunks is None:
+            self._request_complete = True
+            return {"type": "http.request", "body": self._content or b""}
+        # The iterator may read files: pull it in a worker thread, off the event loop.
+        chunk = await anyio.to_thread.run_sync(next, self._chunks, None)
+        if chunk is None:
+            self._request_complete = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(self, message: Message) -> None:
+        assert self._response_complete is not None
+        message_type = message["type"]
+        if message_type == "http.response.start":
+            assert self.status_code is None, 'Received multiple "http.response.start" messages.'
+            self.status_code = message["status"]
+            self.headers = [(bytes(key), bytes(value)) for key, value in message.get("headers", [])]
+        elif message_type == "http.response.body":
+            assert self.status_code is not None, 'Received "http.response.body" without "http.response.start".'
+            assert not self._response_complete.is_set(), 'Received "http.response.body" after response completed.'
+            if self.request.method != "HEAD":
+                self.body += message.get("body", b"")
+            if not message.get("more_body", False):
+                self._response_complete.set()
+        elif message_type == "http.response.debug":
+            self.template = message["info"]["template"]
+            self.context = message["info"]["context"]
+
+
+class _TestClientTransport(httpx.BaseTransport):
+    def __init__(
+        self,
+        app: ASGIApp,
+        portal_factory: _PortalFactory,
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        *,
+        client: tuple[str, int],
+        app_state: dict[str, Any],
+    ) -> None:
+        self.app = app
+        self.raise_server_exceptions = raise_server_exceptions
+        self.root_path = root_path
+        self.portal_factory = portal_factory
+        self.app_state = app_state
+        self.client = client
+
+    def _base_scope(self, request: httpx.Request) -> dict[str, Any]:
+        scheme = request.url.scheme
+        netloc = request.url.netloc.decode("ascii")
+        default_port = _DEFAULT_PORTS[scheme]
+        host, _, port_text = netloc.rpartition(":") if ":" in netloc.rsplit("]", 1)[-1] else (netloc, "", "")
+        port = int(port_text) if port_text else default_port
+        headers: list[tuple[bytes, bytes]] = []
+        if "host" not in request.headers:
+            host_header = host if port == default_port else f"{host}:{port}"
+            headers.append((b"host", host_header.encode("ascii")))
+        headers += [(key.lower(), value) for key, value in request.headers.raw]
+        return {
+            "path": unquote(request.url.path),
+            "raw_path": request.url.raw_path.split(b"?", 1)[0],
+            "root_path": self.root_path,
+            "scheme": scheme,
+            "query_string": request.url.query,
+            "headers": headers,
+            "client": self.client,
+            "server": [host, port],
+            "state": self.app_state.copy(),
+        }
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        scope = self._base_scope(request)
+        if scope["scheme"] in {"ws", "wss"}:
+            protocols = request.headers.get("sec-websocket-protocol")
+            scope["type"] = "websocket"
+            scope["asgi"] = dict(_WEBSOCKET_ASGI)
+            scope["subprotocols"] = [] if protocols is None else [p.strip() for p in protocols.split(",")]
+            scope["extensions"] = {"websocket.http.response": {}}
+            raise _Upgrade(WebSocketTestSession(self.app, scope, self.portal_factory))
+        scope.update(
+            type="http",
+            asgi=dict(_HTTP_ASGI),
+            http_version="1.1",
+            method=request.method,
+            extensions={"http.response.debug": {}},
+        )
+        exchange = _HTTPExchange(request)
+        try:
+            with self.portal_factory() as portal:
+                portal.call(exchange.run, self.app, scope)
+        except Exception:
+            if self.raise_server_exceptions:
+                raise
+        return self._build_response(request, exchange)
+
+    def _build_response(self, request: httpx.Request, exchange: _HTTPExchange) -> httpx.Response:
+        if exchange.status_code is None:
+            assert not self.raise_server_exceptions, "TestClient did not receive any response."
+            # Mirrors what a server sends when the app crashed before responding.
+            return httpx.Response(500, headers=[], stream=httpx.ByteStream(b""), request=request)
+        response = httpx.Response(
+            exchange.status_code,
+            headers=exchange.headers,
+            stream=httpx.ByteStream(bytes(exchange.body)),
+            request=request,
+        )
+        if exchange.template is not None:
+            response.template = exchange.template  # type: ignore[attr-defined]
+            response.context = exchange.context  # type: ignore[attr-defined]
+        return response
+
+
+class TestClient(httpx.Client):
+    """A synchronous httpx client wired straight to an ASGI app, with lifespan and WebSocket support."""
+
+    __test__ = False
+    task: Any
+    portal: anyio.from_thread.BlockingPortal | None = None
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        backend: Literal["asyncio", "trio"] = "asyncio",
+        backend_options: dict[str, Any] | None = None,
+        cookies: httpx._types.CookieTypes | None = None,
+        headers: dict[str, str] | None = None,
+        follow_redirects: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+    ) -> None:
+        self.async_backend = _AsyncBackend(backend=backend, backend_options=backend_options or {})
+        self.app = app
+        self.app_state: dict[str, Any] = {}
+        transport = _TestClientTransport(
+            self.app,
+            portal_factory=self._portal_factory,
+            raise_server_exceptions=raise_server_exceptions,
+            root_path=root_path,
+            app_state=self.app_state,
+            client=client,
+        )
+        all_headers = httpx.Headers({"user-agent": "testclient"})
+        if headers is not None:
+            all_headers.update(headers)  # case-insensitive: a caller's User-Agent replaces ours
+        super().__init__(
+            base_url=base_url,
+            headers=all_headers,
+            transport=transport,
+            follow_redirects=follow_redirects,
+            cookies=cookies,
+        )
+
+    @contextlib.contextmanager
+    def _portal_factory(self) -> Generator[anyio.from_thread.BlockingPortal, None, None]:
+        # Inside `with client:` every request reuses the lifespan's event loop.
+        if self.portal is not None:
+            yield self.portal
+        else:
+            with anyio.from_thread.start_blocking_portal(**self.async_backend) as portal:
+                yield portal
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: httpx._types.URLTypes,
+        *,
+        content: RequestContent | None = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
+        json: Any = None,
+        params: QueryParamTypes | None = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: RequestExtensions | None = None,
+    ) -> httpx.Response:
+        if timeout is not USE_CLIENT_DEFAULT:
+            warnings.warn(
+                "You should not use the 'timeout' argument with the TestClient: the app runs in-process, "
+                "so there is nothing to time out.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        url = self._merge_url(url)
+        return super().request(
+            method,
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
+    def websocket_connect(
+        self, url: str, subprotocols: Sequence[str] | None = None, **kwargs: Any
+    ) -> WebSocketTestSession:
+        url = urljoin("ws://testserver", url)
+        headers = kwargs.get("headers", {})
+        headers.setdefault("connection", "upgrade")
+        headers.setdefault("sec-websocket-key", "testserver==")
+        headers.setdefault("sec-websocket-version", "13")
+        if subprotocols is not None:
+            headers.setdefault("sec-websocket-protocol", ", ".join(subprotocols))
+        kwargs["headers"] = headers
+        try:
+            super().request("GET", url, **kwargs)
+        except _Upgrade as exc:
+            return exc.session
+        raise RuntimeError("Expected WebSocket upgrade")
+
+    def __enter__(self) -> Self:
+        with contextlib.ExitStack() as stack:
+            self.portal = portal = stack.enter_context(anyio.from_thread.start_blocking_portal(**self.async_backend))
+
+            @stack.callback
+            def reset_portal() -> None:
+                self.portal = None
+
+            to_app: tuple[MemoryObjectSendStream[Message], MemoryObjectReceiveStream[Message]]
+            to_app = anyio.create_memory_object_stream(math.inf)
+            from_app: tuple[MemoryObjectSendStream[Message | None], MemoryObjectReceiveStream[Message | None]]
+            from_app = anyio.create_memory_object_stream(math.inf)
+            for channel in (*to_app, *from_app):
+                stack.callback(channel.close)
+            self._lifespan_to_app, self._lifespan_receive = to_app
+            self._lifespan_send, self._lifespan_from_app = from_app
+            self._lifespan_finished = False
+            self.task = portal.start_task_soon(self.lifespan)
+            portal.call(self.wait_startup)
+
+            @stack.callback
+            def wait_shutdown() -> None:
+                portal.call(self.wait_shutdown)
+
+            self.exit_stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        self.exit_stack.close()
+
+    async def lifespan(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.app_state}
+        try:
+            await self.app(scope, self._lifespan_receive.receive, self._lifespan_send.send)
+        finally:
+            # The sentinel tells the waiting side that the app's lifespan coroutine is over.
+            await self._lifespan_send.send(None)
+
+    async def _next_lifespan_message(self) -> Message | None:
+        message = await self._lifespan_from_app.receive()
+        if message is None:
+            self._lifespan_finished = True
+            self.task.result()  # re-raises whatever the app's lifespan raised
+        return message
+
+    async def wait_startup(self) -> None:
+        await self._lifespan_to_app.send({"type": "lifespan.startup"})
+        message = await self._next_lifespan_message()
+        if message is None:
+            return  # the app returned without handling lifespan: nothing to start
+        assert message["type"] in {"lifespan.startup.complete", "lifespan.startup.failed"}
+        if message["type"] == "lifespan.startup.failed":
+            await self._wait_for_failure(message)
+
+    async def wait_shutdown(self) -> None:
+        async with self._lifespan_from_app, self._lifespan_to_app:
+            if self._lifespan_finished:
+                return
+            await self._lifespan_to_app.send({"type": "lifespan.shutdown"})
+            message = await self._next_lifespan_message()
+            if message is None:
+                return
+            assert message["type"] in {"lifespan.shutdown.complete", "lifespan.shutdown.failed"}
+            if message["type"] == "lifespan.shutdown.failed":
+                await self._wait_for_failure(message)
+
+    async def _wait_for_failure(self, failed: Message) -> None:
+        # The app normally re-raises its own error right after reporting the failure: prefer that one.
+        while not self._lifespan_finished:
+            await self._next_lifespan_message()
+        raise RuntimeError(failed.get("message") or f"{failed['type']} received from the application.")
