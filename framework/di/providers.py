@@ -1,0 +1,169 @@
+"""Providers whose instances live as long as one request scope.
+
+`RequestScoped` is a dependency-injector `Factory` whose `_provide` looks the current scope up: the first
+call in a scope creates the instance synchronously (keeping the provider graph synchronous keeps resolution
+in the microseconds) and caches it in the scope; later calls in that scope return it. Overrides keep
+working because dependency-injector applies them in `Provider.__call__`, before `_provide` is reached.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from dependency_injector import providers
+
+from framework.di.scope import RequestScope, _current, current_scope
+from framework.requests import Request
+from framework.websockets import WebSocket
+
+__all__ = ["CurrentRequest", "CurrentScope", "CurrentWebSocket", "RequestScoped"]
+
+T = TypeVar("T")
+
+Closer = Callable[[Any, BaseException | None], Awaitable[None] | None]
+
+
+def _scope_for(provider: object) -> RequestScope:
+    try:
+        return current_scope()
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"{provider!r} is request-scoped but was resolved outside a request scope. {error}"
+        ) from None
+
+
+class RequestScoped(providers.Factory[T]):
+    """Provides one instance per request scope and closes it when the scope ends.
+
+    Takes what `providers.Factory` takes. When the scope closes, the instance's `__aexit__` (or `__exit__`)
+    is called with the exception that ended the scope, or `closer(instance, exc)` when given (it may be
+    async). The instance is provided as constructed: `__aenter__`/`__enter__` are not called, because
+    resolution is synchronous. Subclasses change what happens to a new instance by overriding `on_created`.
+    """
+
+    def __init__(
+        self, provides: Callable[..., T] | str | None = None, *args: Any, closer: Closer | None = None, **kwargs: Any
+    ) -> None:
+        self._closer = closer
+        super().__init__(provides, *args, **kwargs)
+
+    def __deepcopy__(self, memo: dict[Any, Any] | None) -> RequestScoped[T]:
+        # Containers deep-copy their providers per instance; Factory copies provides/args/kwargs, we add ours.
+        memo = {} if memo is None else memo
+        copied = memo.get(id(self))
+        if copied is None:
+            copied = super().__deepcopy__(memo)
+            assert isinstance(copied, RequestScoped)
+            copied._closer = self._closer
+        return copied
+
+    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        scope = _current.get(None)
+        if scope is None:
+            scope = _scope_for(self)  # raises the explanatory error
+        cache = scope.cache
+        instance = cache.get(self, _MISSING)
+        if instance is not _MISSING:
+            return instance
+        instance = _factory_provide(self, args, kwargs)
+        cache[self] = instance
+        self.on_created(instance, scope)
+        return instance
+
+    def on_created(self, instance: Any, scope: RequestScope) -> None:
+        """Register the teardown of a new instance on its scope (the extension point for units of work)."""
+        closer = self._closer
+        if closer is not None:
+            scope.on_exit(_call_closer(closer, instance))
+            return
+        exit_kind = _exit_kinds.get(type(instance))
+        if exit_kind is None:
+            exit_kind = _exit_kinds[type(instance)] = _exit_kind(type(instance))
+        if exit_kind is not _NO_EXIT:
+            scope.on_exit(exit_kind(instance))
+
+
+_MISSING = object()
+# Factory's own providing strategy, looked up once (a cpdef method called unbound skips super() per call).
+_factory_provide: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any] = providers.Factory._provide  # type: ignore[attr-defined]
+
+
+def _exit_kind(cls: type) -> Callable[[Any], Callable[[BaseException | None], Awaitable[None]]]:
+    if hasattr(cls, "__aexit__"):
+        return _async_exit
+    if hasattr(cls, "__exit__"):
+        return _sync_exit
+    return _NO_EXIT
+
+
+def _no_exit(instance: Any) -> Callable[[BaseException | None], Awaitable[None]]:
+    raise AssertionError("never called")  # pragma: no cover
+
+
+_NO_EXIT = _no_exit
+# How instances of a class are closed, decided once per class.
+_exit_kinds: dict[type, Callable[[Any], Callable[[BaseException | None], Awaitable[None]]]] = {}
+
+
+def _call_closer(closer: Closer, instance: Any) -> Callable[[BaseException | None], Awaitable[None]]:
+    async def close(exc: BaseException | None) -> None:
+        result = closer(instance, exc)
+        if inspect.isawaitable(result):
+            await result
+
+    return close
+
+
+def _async_exit(instance: Any) -> Callable[[BaseException | None], Awaitable[None]]:
+    async def close(exc: BaseException | None) -> None:
+        await instance.__aexit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
+
+    return close
+
+
+def _sync_exit(instance: Any) -> Callable[[BaseException | None], Awaitable[None]]:
+    async def close(exc: BaseException | None) -> None:
+        instance.__exit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
+
+    return close
+
+
+class CurrentScope(providers.Provider[RequestScope]):
+    """Provides the current `RequestScope`, for services that register their own hooks."""
+
+    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> RequestScope:
+        return _scope_for(self)
+
+
+class CurrentRequest(providers.Provider[Request]):
+    """Provides the `Request` of the current HTTP request scope."""
+
+    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request:
+        scope = _scope_for(self)
+        connection = scope.connection
+        if isinstance(connection, Request):
+            return connection
+        asgi_scope = scope.asgi_scope
+        if asgi_scope is None or asgi_scope["type"] != "http" or scope.receive is None or scope.send is None:
+            raise RuntimeError(f"{self!r} was resolved in a scope that is not an HTTP request ({scope!r}).")
+        request: Request = Request(asgi_scope, scope.receive, scope.send)
+        scope.connection = request
+        return request
+
+
+class CurrentWebSocket(providers.Provider[WebSocket]):
+    """Provides the `WebSocket` of the current WebSocket connection scope."""
+
+    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> WebSocket:
+        scope = _scope_for(self)
+        connection = scope.connection
+        if isinstance(connection, WebSocket):
+            return connection
+        asgi_scope = scope.asgi_scope
+        if asgi_scope is None or asgi_scope["type"] != "websocket" or scope.receive is None or scope.send is None:
+            raise RuntimeError(f"{self!r} was resolved in a scope that is not a WebSocket connection ({scope!r}).")
+        websocket = WebSocket(asgi_scope, scope.receive, scope.send)
+        scope.connection = websocket
+        return websocket
