@@ -1,0 +1,147 @@
+"""`Application`: a router wrapped in the error, user and exception middleware, plus the lifespan.
+
+The middleware stack is built once, on the first call (the lifespan or the first request), and
+reused for every request after that:
+
+    ServerErrorMiddleware -> user middleware... -> ExceptionMiddleware -> RequestBodyLimitMiddleware -> Router
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+from framework.datastructures import State, URLPath
+from framework.middleware import Middleware, _MiddlewareFactory
+from framework.middleware.body_limit import DEFAULT_MAX_BODY_SIZE, RequestBodyLimitMiddleware
+from framework.middleware.errors import ServerErrorMiddleware
+from framework.middleware.exceptions import ExceptionMiddleware
+from framework.requests import Request
+from framework.responses import PlainTextResponse, Response
+from framework.routing import BaseRoute, Router
+from framework.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope, Send
+
+__all__ = ["Application"]
+
+AppType = TypeVar("AppType", bound="Application")
+P = ParamSpec("P")
+
+# A Host header is a host name or address and an optional port. These characters would let a client
+# smuggle a path, query, credentials or a second line into URLs built from it (redirects, url_for).
+# Only the first Host header is checked: it is the one URLs are built from.
+_INVALID_HOST = re.compile(rb"[/?#@\\\s\x00-\x1f\x7f]")
+
+
+class Application:
+    """An ASGI application: routes, middleware, exception handlers and a lifespan.
+
+    `max_body_size` caps request bodies (16 MiB by default, `None` for no cap); routes, mounts and
+    routers can narrow it for their part of the app.
+    """
+
+    def __init__(
+        self: AppType,
+        debug: bool = False,
+        routes: Sequence[BaseRoute] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: Mapping[Any, ExceptionHandler] | None = None,
+        lifespan: Lifespan[AppType] | None = None,
+        *,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        if max_body_size is not None and max_body_size < 0:
+            raise ValueError(f"max_body_size must be a number of bytes >= 0 or None, not {max_body_size!r}.")
+        self._debug = debug
+        self.state = State()
+        self.router = Router(routes, lifespan=lifespan)
+        self.max_body_size = max_body_size
+        self.exception_handlers: dict[Any, ExceptionHandler] = (
+            {} if exception_handlers is None else dict(exception_handlers)
+        )
+        self.user_middleware = [] if middleware is None else list(middleware)
+        self.middleware_stack: ASGIApp | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        debug = self.debug
+        error_handler = None
+        exception_handlers: dict[Any, ExceptionHandler] = {}
+        for key, value in self.exception_handlers.items():
+            # 500 and Exception mean "anything unhandled": that is the outermost layer's job.
+            if key in (500, Exception):
+                error_handler = value
+            else:
+                exception_handlers[key] = value
+
+        middleware = [
+            Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug),
+            *self.user_middleware,
+            Middleware(ExceptionMiddleware, handlers=exception_handlers, debug=debug),
+        ]
+        # Inside ExceptionMiddleware, so a 413 goes through the application's exception handlers.
+        if self.max_body_size is not None:
+            middleware.append(Middleware(RequestBodyLimitMiddleware, max_body_size=self.max_body_size))
+
+        app: ASGIApp = self.router
+        if type(self.router).__call__ is Router.__call__:
+            # Router.__call__ only forwards to its own stack: call that directly, one frame less per request.
+            app = self.router.middleware_stack
+        for cls, args, kwargs in reversed(middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+    @property
+    def debug(self) -> bool:
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._debug = value
+        if self.middleware_stack is not None:
+            self.middleware_stack = self.build_middleware_stack()
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.router.routes
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        return self.router.url_path_for(name, **path_params)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        stack = self.middleware_stack
+        if stack is None:
+            stack = self.middleware_stack = self.build_middleware_stack()
+        if scope["type"] == "http":
+            for key, value in scope["headers"]:
+                if key == b"host":
+                    if _INVALID_HOST.search(value) is not None:
+                        await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+                        return
+                    break
+        await stack(scope, receive, send)
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        self.router.mount(path, app=app, name=name)
+
+    def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
+        self.router.host(host, app=app, name=name)
+
+    def add_middleware(self, middleware_class: _MiddlewareFactory[P], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Add a middleware outside the ones added before (the last added runs first)."""
+        if self.middleware_stack is not None:
+            raise RuntimeError("Cannot add middleware after an application has started")
+        self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
+
+    def add_exception_handler(self, exc_class_or_status_code: int | type[Exception], handler: ExceptionHandler) -> None:
+        self.exception_handlers[exc_class_or_status_code] = handler
+
+    def add_route(
+        self,
+        path: str,
+        route: Callable[[Request], Awaitable[Response] | Response],
+        methods: list[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        self.router.add_route(path, route, methods=methods, name=name, include_in_schema=include_in_schema)
