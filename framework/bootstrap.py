@@ -12,19 +12,30 @@ import contextlib
 import inspect
 import typing
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dependency_injector import providers
+import anyio
+from dependency_injector import containers, providers
 
 from framework.applications import Application
 from framework.controllers.compiler import ControllerRoute, build_routes, compile_controller
 from framework.controllers.decorators import ControllerSpec, controller_spec
 from framework.di.errors import ConfigurationError
-from framework.di.graph import check_captive_dependencies, container_label, named_providers, providers_of_type
+from framework.di.graph import (
+    check_captive_dependencies,
+    container_label,
+    find_dependency,
+    named_providers,
+    providers_of_type,
+)
 from framework.di.middleware import RequestScopeMiddleware
+from framework.di.providers import CurrentRequest, CurrentWebSocket
 from framework.middleware import Middleware
 from framework.routing import BaseRoute, Mount
 from framework.types import ExceptionHandler, Lifespan
+
+if TYPE_CHECKING:
+    from framework.openapi import DocsAssets
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -41,21 +52,24 @@ def create_app(
     openapi: bool = True,
     title: str = "framework",
     version: str = "0.1.0",
+    docs_assets: DocsAssets | None = None,
     **application_kwargs: Any,
 ) -> Application:
     """Build the application: controller routes first, then `routes`, the request scope around everything.
 
     Container resources are initialised before the user's `lifespan` starts and shut down after it ends.
     With `openapi=True` the document is served at `/openapi.json` and a docs page at `/docs` (`title` and
-    `version` describe the API there). Other keyword arguments go to `Application`.
+    `version` describe the API there; `docs_assets` points the page at self-hosted Swagger UI files for an
+    offline deployment). Other keyword arguments go to `Application`.
     """
+    _check_container(container)
     check_captive_dependencies(container)
     compiled = _compile_controllers(container, controllers)
     app_routes: list[BaseRoute] = [*build_routes(compiled), *routes]
     if openapi:
         from framework.openapi import openapi_routes
 
-        app_routes.extend(openapi_routes(app_routes, title=title, version=version))
+        app_routes.extend(openapi_routes(app_routes, title=title, version=version, docs_assets=docs_assets))
     _check_route_names(app_routes)
     app = Application(
         debug=debug,
@@ -70,10 +84,31 @@ def create_app(
     return app
 
 
+def _check_container(container: Any) -> None:
+    """Refuse what is not a container instance now, rather than with an AttributeError in the lifespan."""
+    if isinstance(container, type) and issubclass(container, containers.Container):
+        raise ConfigurationError(
+            f"create_app() got the container class {container.__name__}; it needs an instance. Fix: "
+            f"create_app({container.__name__}(), ...)."
+        )
+    if not isinstance(container, containers.Container):
+        raise ConfigurationError(
+            f"create_app() takes a dependency-injector container first, got {type(container).__name__}. Fix: pass "
+            "an instance of your DeclarativeContainer, e.g. create_app(Container(), controllers=[...])."
+        )
+
+
 def _compile_controllers(container: Any, controllers: Sequence[type]) -> list[ControllerRoute]:
     """Compile every controller class against the container, in order."""
     compiled: list[ControllerRoute] = []
-    for cls in controllers:
+    for index, cls in enumerate(controllers):
+        if not isinstance(cls, type) and controller_spec(type(cls)) is not None:
+            raise ConfigurationError(
+                f"controllers=[...] holds an instance of {type(cls).__name__}; the container creates controllers "
+                f"per request. Fix: pass the class, controllers=[{type(cls).__name__}]."
+            )
+        if cls in controllers[:index]:
+            raise ConfigurationError(f"{cls.__name__} is listed twice in controllers=[...]. Fix: list it once.")
         spec = controller_spec(cls) if isinstance(cls, type) else None
         if spec is None:
             raise ConfigurationError(
@@ -84,8 +119,34 @@ def _compile_controllers(container: Any, controllers: Sequence[type]) -> list[Co
         guards = tuple(
             _container_provider(container, item, f"{cls.__name__}: dependencies") for item in spec.dependencies
         )
-        compiled.extend(compile_controller(cls, spec, make_instance=make_instance, guards=guards, providers=pulled))
+        routes = compile_controller(cls, spec, make_instance=make_instance, guards=guards, providers=pulled)
+        _check_connection_kind(container, make_instance, routes)
+        compiled.extend(routes)
     return compiled
+
+
+def _check_connection_kind(container: Any, provider: Any, routes: Sequence[ControllerRoute]) -> None:
+    """Fail when a WebSocket handler's controller needs the `Request` (or an HTTP one's the `WebSocket`).
+
+    The controller is built, with everything it depends on, for every connection its handlers serve; the
+    provider of the other kind of connection would raise on each of them.
+    """
+    for route in routes:
+        wrong = CurrentRequest if route.websocket else CurrentWebSocket
+        found = find_dependency(provider, (wrong,)) if isinstance(provider, providers.Provider) else None
+        if found is None:
+            continue
+        label = container_label(container)
+        names = {id(item): name for name, item in named_providers(container)}
+        dependency, path = found
+        through = "".join(f" through {label}.{names[id(step)]}" for step in path[:1] if id(step) in names)
+        kind, other = ("WebSocket", "an HTTP request") if route.websocket else ("HTTP", "a WebSocket connection")
+        raise ConfigurationError(
+            f"{route.handler}: this {kind} handler's controller depends on {label}."
+            f"{names.get(id(dependency), type(dependency).__name__)} ({type(dependency).__name__}){through}, which "
+            f"only resolves in {other}. Fix: move the handler to a controller that does not need it, or inject "
+            "the provider itself (`.provider`) and call it only where it applies."
+        )
 
 
 def _check_route_names(routes: Sequence[BaseRoute]) -> None:
@@ -211,19 +272,43 @@ def _snake(name: str) -> str:
 def _container_lifespan(container: Any, lifespan: Lifespan[Application] | None) -> Lifespan[Application]:
     """The user's lifespan, inside container resource initialisation and shutdown."""
 
+    closeable = _closeable_singletons(container)
+
     @contextlib.asynccontextmanager
     async def run(app: Application) -> AsyncIterator[Mapping[str, Any] | None]:
         await _maybe_await(container.init_resources())
+        opened: list[tuple[providers.Singleton[Any], Any]] = []
         try:
+            # Resolved now so that a bad database URL fails at start-up, not on the first request.
+            for provider in closeable:
+                opened.append((provider, provider()))
             if lifespan is None:
                 yield None
             else:
                 async with lifespan(app) as state:
                     yield state
         finally:
-            await _maybe_await(container.shutdown_resources())
+            with anyio.CancelScope(shield=True):
+                for provider, instance in reversed(opened):
+                    await instance.aclose()
+                    provider.reset()
+                await _maybe_await(container.shutdown_resources())
 
     return typing.cast(Lifespan[Application], run)
+
+
+def _closeable_singletons(container: Any) -> tuple[providers.Singleton[Any], ...]:
+    """Singletons whose class has `async aclose()` (a `Database`, an HTTP client): the lifespan owns them.
+
+    dependency-injector's own `Resource` shutdown drives async resources with asyncio tasks (it breaks
+    under trio), so objects with an async close are opened and closed here instead, in reverse order.
+    """
+    found: list[providers.Singleton[Any]] = []
+    for provider in container.traverse(types=[providers.Singleton]):
+        cls = getattr(provider, "cls", None)
+        if isinstance(cls, type) and inspect.iscoroutinefunction(getattr(cls, "aclose", None)):
+            found.append(provider)
+    return tuple(found)
 
 
 async def _maybe_await(result: Any) -> None:

@@ -19,10 +19,11 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from dependency_injector import providers
 
+from framework.db.testing import sqlite_test_database, transactional_database
 from framework.di.graph import container_label
 from framework.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AsyncTestClient", "overrides"]
+__all__ = ["AsyncTestClient", "overrides", "sqlite_test_database", "transactional_database"]
 
 
 @contextlib.contextmanager

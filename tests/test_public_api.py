@@ -89,8 +89,17 @@ PUBLIC_API: dict[str, set[str]] = {
         "DocsAssets", "Operation", "PROBLEM_SCHEMAS", "REF_TEMPLATE", "ROUTE_ATTRIBUTE", "RouteMetadata",
         "build_openapi", "docs_html", "iter_operations", "openapi_path", "openapi_routes",
     },
-    "framework.testing": {"AsyncTestClient", "overrides"},
+    "framework.testing": {"AsyncTestClient", "overrides", "sqlite_test_database", "transactional_database"},
     "framework.cli": {"COMMANDS", "build_parser", "main"},
+    "framework.db": {
+        "Database", "InvalidQuery", "Model", "NAMING_CONVENTION", "Repository", "RequestSession", "begin_write",
+        "database_exception_handlers", "on_commit", "retryable", "transactional",
+    },
+    "framework.db.testing": {"sqlite_test_database", "transactional_database"},
+    "framework.settings": {"Settings"},
+    "framework.graphql": {
+        "GraphQLContext", "GraphQLLimits", "GraphQLRequestError", "GraphQLRoute", "GraphQLView", "scoped_loader",
+    },
 }  # fmt: skip
 
 

@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from framework.cli import routes, run
+from framework.cli import db, routes, run
 from framework.cli._loading import AppLoadError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (run, routes)
+COMMANDS: tuple[ModuleType, ...] = (run, routes, db)
 
 
 def build_parser(commands: Sequence[ModuleType] = COMMANDS) -> argparse.ArgumentParser:

@@ -81,7 +81,11 @@ app = build_app()
 
 
 def test_commands_are_pluggable_modules() -> None:
-    assert [command.__name__ for command in COMMANDS] == ["framework.cli.run", "framework.cli.routes"]
+    assert [command.__name__ for command in COMMANDS] == [
+        "framework.cli.run",
+        "framework.cli.routes",
+        "framework.cli.db",
+    ]
     parser = build_parser()
     assert parser.parse_args(["routes", "pkg:app"]).command == "routes"
     with pytest.raises(SystemExit):
