@@ -19,9 +19,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/framework db upgrade --app example_app.app:build_app
+run: $(STAMP) .env
+	$(BIN)/framework db upgrade --app 'example_app.app:build_app()'
 	$(BIN)/uvicorn example_app.app:build_app --factory --host $(HOST) --port $(PORT)
+
+# A secret key generated once per checkout, so that sign-ins survive a restart of `make run`.
+.env:
+	@$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(32))" > .env
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
