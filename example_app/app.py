@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 
 from example_app.container import Container
 from example_app.controllers import CONTROLLERS
-from example_app.web.auth import SessionAuthBackend
+from example_app.graphql import schema
+from example_app.web.auth import LoginRequired, SessionAuthBackend
 from example_app.web.csrf import CrossSiteWriteGuard
 from example_app.web.templates import STATIC_DIR
 from framework.applications import Application
 from framework.bootstrap import create_app
 from framework.db import database_exception_handlers
+from framework.graphql import GraphQLRoute
 from framework.middleware import Middleware
 from framework.middleware.authentication import AuthenticationMiddleware
 from framework.middleware.cors import CORSMiddleware
@@ -62,7 +64,17 @@ def build_app(container: Container | None = None) -> Application:
     return create_app(
         container,
         controllers=CONTROLLERS,
-        routes=[Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static")],
+        routes=[
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            # Signed-in users only, over HTTP and WebSocket; GraphiQL and introspection only in debug mode.
+            GraphQLRoute(
+                "/graphql",
+                schema,
+                graphiql=settings.debug,
+                allowed_origins=settings.cors_origins,
+                middleware=[Middleware(LoginRequired)],
+            ),
+        ],
         middleware=middleware,
         exception_handlers={**problem_exception_handlers(), **database_exception_handlers()},
         lifespan=lifespan,
