@@ -1,6 +1,6 @@
 # Two commands set everything up on a machine with only python3 (>= 3.11) and make:
 #   make run   - create .venv, install, migrate the SQLite database, serve the example app
-#   make test  - create .venv, install, format check, lint, mypy --strict, import contract, tests
+#   make test  - create .venv, install, format check, lint, mypy --strict, import contract, docs build, tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -40,7 +40,7 @@ contracts: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck contracts pytest
+test: lint typecheck contracts docs pytest
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site
