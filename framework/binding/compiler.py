@@ -19,7 +19,7 @@ from framework.binding.bodies import AsyncExtractor, build_async_extractor
 from framework.binding.errors import BindingError, ErrorItem, RequestValidationError, validation_items
 from framework.binding.extractors import Missing, SyncExtractor, build_sync_extractor
 from framework.binding.parameters import ParameterInfo, analyse_signature
-from framework.binding.rendering import NO_ANNOTATION, Renderer, build_renderer, default_status
+from framework.binding.rendering import NO_ANNOTATION, Renderer, build_renderer, default_status, returns_content
 from framework.concurrency import run_in_threadpool
 from framework.exceptions import HTTPException
 from framework.problems import DomainError, domain_error_problem, http_exception_problem
@@ -35,6 +35,8 @@ _AsyncStep = tuple[str, AsyncExtractor, tuple[str, ...]]
 
 # WebSocket close code for a connection whose handshake parameters do not validate (RFC 6455 "policy violation").
 _WS_POLICY_VIOLATION = 1008
+# Statuses whose responses must not carry content (RFC 9110): a handler declaring one cannot return data.
+_BODYLESS_STATUSES = frozenset({204, 304})
 
 
 def _loc(info: ParameterInfo) -> tuple[str, ...]:
@@ -246,6 +248,12 @@ def compile_handler(
         raise BindingError(f"{where}: WebSocket handlers must be 'async def'.")
     hints = getattr(function, "__annotations__", {})
     response_annotation = _return_annotation(function, where) if "return" in hints else NO_ANNOTATION
+    if status_code in _BODYLESS_STATUSES and returns_content(response_annotation):
+        raise BindingError(
+            f"{where}: status_code={status_code} responses have no body, but the handler returns "
+            f"{getattr(response_annotation, '__name__', response_annotation)!s}; annotate '-> None' (or return a "
+            "Response), or choose a status that carries content."
+        )
     return CompiledHandler(
         function=function,
         where=where,

@@ -30,6 +30,8 @@ __all__ = ["SOURCES", "ParameterInfo", "analyse_signature", "is_model_type"]
 SOURCES = frozenset({"path", "query", "header", "cookie", "body", "form", "file", "request", "websocket", "background"})
 _VALIDATED = frozenset({"path", "query", "header", "cookie", "body", "form"})
 _WEBSOCKET_SOURCES = frozenset({"path", "query", "header", "cookie", "websocket", "request"})
+_SINGLE_VALUE_SOURCES = frozenset({"query", "header", "cookie"})
+_NAMED_SOURCES = frozenset({"query", "header", "cookie", "form", "file"})
 _SEQUENCES = (list, tuple, set, frozenset, Sequence, Collection)
 _CONVERTOR_TYPES = {"int": "int", "float": "float", "uuid": "uuid.UUID", "path": "str", "str": "str"}
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?}")
@@ -237,7 +239,14 @@ def _check_combination(params: Sequence[ParameterInfo], where: str, websocket: b
         raise BindingError(f"{where}: parameter '{bodies[0]}' reads a JSON body but others read form data; pick one.")
     if sum(1 for info in params if info.source == "form" and info.is_model) > 1:
         raise BindingError(f"{where}: only one Form[Model] parameter can take the whole form; merge the models.")
+    _check_wire_names(params, where)
     for info in params:
+        if info.source in _SINGLE_VALUE_SOURCES and is_model_type(_strip_optional(info.annotation)):
+            raise BindingError(
+                f"{where}: parameter '{info.name}' reads a model from the {info.source}, which carries single "
+                f"values; declare each field as its own {info.source.capitalize()}[...] parameter, or drop the marker "
+                "to read the model from the JSON body."
+            )
         if websocket and info.source not in _WEBSOCKET_SOURCES:
             raise BindingError(
                 f"{where}: WebSocket handlers cannot read '{info.name}' from the {info.source}; "
@@ -247,6 +256,35 @@ def _check_combination(params: Sequence[ParameterInfo], where: str, websocket: b
             raise BindingError(f"{where}: parameter '{info.name}' asks for a Request; annotate it as WebSocket.")
         if not websocket and info.source == "websocket":
             raise BindingError(f"{where}: parameter '{info.name}' asks for a WebSocket in an HTTP handler.")
+
+
+def _check_wire_names(params: Sequence[ParameterInfo], where: str) -> None:
+    """Two arguments reading one query key, header, cookie or form field would silently get the same value."""
+    seen: dict[tuple[str, str], str] = {}
+    for info in params:
+        if info.source not in _NAMED_SOURCES or info.is_model:
+            continue  # a Form[Model] reads the whole form, not one field
+        source = "form" if info.source == "file" else info.source
+        key = (source, info.alias.lower() if source == "header" else info.alias)
+        other = seen.setdefault(key, info.name)
+        if other != info.name:
+            raise BindingError(
+                f"{where}: parameters '{other}' and '{info.name}' both read the {source} value {info.alias!r}; "
+                "give one of them another alias, or keep one parameter."
+            )
+
+
+def _check_path_types(params: Sequence[ParameterInfo], path: str, where: str) -> None:
+    """A `{x:int}` convertor hands the handler an int: annotating `x: str` would reject every request with 422."""
+    convertors = {match.group(1): match.group(2) or "str" for match in _PATH_PARAM.finditer(path)}
+    for info in params:
+        convertor = convertors.get(info.name, "str")
+        if info.source == "path" and info.annotation is str and convertor not in ("str", "path"):
+            raise BindingError(
+                f"{where}: path parameter '{info.name}' is converted by '{{{info.name}:{convertor}}}' but annotated "
+                f"str; annotate '{info.name}: {_CONVERTOR_TYPES.get(convertor, convertor)}', or drop ':{convertor}' "
+                "from the path."
+            )
 
 
 def analyse_signature(
@@ -269,4 +307,5 @@ def analyse_signature(
     for name in sorted(path_names - declared):
         raise BindingError(f"{where}: path parameter '{name}' has no argument; add '{name}: {_path_fix(path, name)}'.")
     _check_combination(infos, where, websocket)
+    _check_path_types(infos, path, where)
     return infos

@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 from framework.background import BackgroundTask
 from framework.responses import JSONResponse, Response
 
-__all__ = ["NO_ANNOTATION", "RawJSONResponse", "build_encoder", "build_renderer", "default_status"]
+__all__ = ["NO_ANNOTATION", "RawJSONResponse", "build_encoder", "build_renderer", "default_status", "returns_content"]
 
 Encoder = Callable[[Any], bytes]
 Renderer = Callable[[Any], Response]
@@ -82,6 +82,13 @@ def _strip_none(annotation: Any) -> Any:
 
 def _is_response_type(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, Response)
+
+
+def returns_content(annotation: Any) -> bool:
+    """Whether a return annotation promises data for a body: not absent, not `None`, not a `Response` class."""
+    if annotation is NO_ANNOTATION or annotation is None or annotation is type(None):
+        return False
+    return not _is_response_type(annotation)
 
 
 def build_encoder(annotation: Any) -> Encoder:

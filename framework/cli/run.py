@@ -26,20 +26,23 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check that APP loads (clear error now rather than in a worker), then hand it to uvicorn."""
+    """Build APP (a clear error now rather than in a worker), then hand it to uvicorn."""
     import uvicorn
 
     module, attribute, factory = split_app_spec(args.app, args.factory)
     if args.reload and args.workers:
         raise SystemExit("framework run: --reload and --workers cannot be combined.")
-    load_app(args.app, factory=args.factory)  # fail fast on a wrong APP
+    app = load_app(args.app, factory=args.factory)  # fail fast on a wrong APP
+    # Reloading and worker processes import the app themselves; a single process serves the app just built
+    # rather than importing the module (and calling the factory) a second time.
+    spawns = bool(args.reload or args.workers)
     uvicorn.run(
-        f"{module}:{attribute}",
+        f"{module}:{attribute}" if spawns else app,
         host=args.host,
         port=args.port,
         reload=args.reload,
         workers=args.workers,
-        factory=factory,
+        factory=factory and spawns,
         log_level=args.log_level,
     )
     return 0

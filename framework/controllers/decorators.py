@@ -80,9 +80,66 @@ class RouteOptions(TypedDict, total=False):
     tags: Sequence[str]
 
 
-def _check_path(path: str, what: str) -> None:
+# The verbs a route may declare: the router dispatches these and nothing else (DESIGN: an allow-list).
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+# What `websocket()` ignores: a WebSocket handler sends no HTTP response.
+_HTTP_ONLY_OPTIONS = ("status_code", "response_class", "responses", "include_in_schema")
+
+
+def _check_path(path: str, decorator: str) -> None:
+    if callable(path):
+        # `@get` instead of `@get()`: the decorator received the method (or class) as its path.
+        raise TypeError(
+            f"@{decorator} must be called: write @{decorator}() or @{decorator}('/path') above "
+            f"{getattr(path, '__qualname__', path)}."
+        )
     if not isinstance(path, str) or (path and not path.startswith("/")):
-        raise ValueError(f"{what} path {path!r} must be empty or start with '/'.")
+        raise ValueError(f"@{decorator}: path {path!r} must be empty or start with '/', e.g. '/{path}'.")
+
+
+def _check_methods(methods: Collection[str]) -> tuple[str, ...]:
+    if isinstance(methods, str):
+        raise TypeError(f"route(methods={methods!r}) takes a list of verbs; write methods=[{methods!r}].")
+    verbs = tuple(dict.fromkeys(method.upper() for method in methods))
+    if not verbs:
+        raise ValueError("route() needs at least one HTTP method, e.g. methods=['GET'].")
+    unknown = [verb for verb in verbs if verb not in HTTP_METHODS]
+    if unknown:
+        raise ValueError(
+            f"route(): unknown HTTP method {', '.join(unknown)}; use one of {', '.join(sorted(HTTP_METHODS))}."
+        )
+    return verbs
+
+
+def _check_options(options: RouteOptions) -> None:
+    status_code = options.get("status_code")
+    if status_code is not None and (
+        not isinstance(status_code, int) or isinstance(status_code, bool) or not 100 <= status_code <= 599
+    ):
+        raise ValueError(f"status_code={status_code!r} is not an HTTP status; use an int from 100 to 599.")
+    response_class = options.get("response_class")
+    if response_class is not None and not (isinstance(response_class, type) and issubclass(response_class, Response)):
+        raise TypeError(
+            f"response_class={response_class!r} is not a Response class; pass e.g. HTMLResponse from "
+            "framework.responses."
+        )
+
+
+def _spec(path: str, methods: tuple[str, ...], websocket: bool, options: RouteOptions) -> RouteSpec:
+    _check_options(options)
+    return RouteSpec(
+        path=path,
+        methods=methods,
+        websocket=websocket,
+        status_code=options.get("status_code"),
+        name=options.get("name"),
+        response_class=options.get("response_class"),
+        include_in_schema=options.get("include_in_schema", not websocket),
+        summary=options.get("summary"),
+        description=options.get("description"),
+        responses=options.get("responses"),
+        tags=tuple(options.get("tags", ())),
+    )
 
 
 def _attach(function: F, spec: RouteSpec) -> F:
@@ -99,23 +156,17 @@ def _attach(function: F, spec: RouteSpec) -> F:
 
 def route(path: str = "", *, methods: Collection[str], **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Mark a controller method as the handler of `methods` on `path` (relative to the controller's path)."""
-    _check_path(path, "Route")
-    verbs = tuple(dict.fromkeys(method.upper() for method in methods))
-    if not verbs:
-        raise ValueError("route() needs at least one HTTP method.")
-    spec = RouteSpec(
-        path=path,
-        methods=verbs,
-        status_code=options.get("status_code"),
-        name=options.get("name"),
-        response_class=options.get("response_class"),
-        include_in_schema=options.get("include_in_schema", True),
-        summary=options.get("summary"),
-        description=options.get("description"),
-        responses=options.get("responses"),
-        tags=tuple(options.get("tags", ())),
-    )
+    _check_path(path, "route")
+    return _decorator(_spec(path, _check_methods(methods), False, options))
 
+
+def _verb(path: str, method: str, options: RouteOptions) -> Callable[[F], F]:
+    """The one implementation behind the verb decorators (`route()` with a single, already valid method)."""
+    _check_path(path, method.lower())
+    return _decorator(_spec(path, (method,), False, options))
+
+
+def _decorator(spec: RouteSpec) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         return _attach(function, spec)
 
@@ -124,37 +175,37 @@ def route(path: str = "", *, methods: Collection[str], **options: Unpack[RouteOp
 
 def get(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle GET (and HEAD) on `path`."""
-    return route(path, methods=("GET",), **options)
+    return _verb(path, "GET", options)
 
 
 def post(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle POST on `path`."""
-    return route(path, methods=("POST",), **options)
+    return _verb(path, "POST", options)
 
 
 def put(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle PUT on `path`."""
-    return route(path, methods=("PUT",), **options)
+    return _verb(path, "PUT", options)
 
 
 def patch(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle PATCH on `path`."""
-    return route(path, methods=("PATCH",), **options)
+    return _verb(path, "PATCH", options)
 
 
 def delete(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle DELETE on `path`."""
-    return route(path, methods=("DELETE",), **options)
+    return _verb(path, "DELETE", options)
 
 
 def head(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle HEAD on `path`."""
-    return route(path, methods=("HEAD",), **options)
+    return _verb(path, "HEAD", options)
 
 
 def options(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
     """Handle OPTIONS on `path`."""
-    return route(path, methods=("OPTIONS",), **options)
+    return _verb(path, "OPTIONS", options)
 
 
 def websocket(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], F]:
@@ -162,22 +213,11 @@ def websocket(path: str = "", **options: Unpack[RouteOptions]) -> Callable[[F], 
 
     Takes the same options as the HTTP decorators; only `name`, `summary`, `description` and `tags` apply.
     """
-    _check_path(path, "WebSocket route")
-    spec = RouteSpec(
-        path=path,
-        methods=(),
-        websocket=True,
-        name=options.get("name"),
-        include_in_schema=False,
-        summary=options.get("summary"),
-        description=options.get("description"),
-        tags=tuple(options.get("tags", ())),
-    )
-
-    def decorate(function: F) -> F:
-        return _attach(function, spec)
-
-    return decorate
+    _check_path(path, "websocket")
+    ignored = [option for option in _HTTP_ONLY_OPTIONS if option in options]
+    if ignored:
+        raise TypeError(f"@websocket() does not take {', '.join(ignored)}: a WebSocket handler sends no HTTP response.")
+    return _decorator(_spec(path, (), True, options))
 
 
 def controller(
@@ -195,7 +235,7 @@ def controller(
     every handler, for their side effects (a guard that raises `Unauthorized`); `name` prefixes its route
     names (`"users:get_user"`); `provider` is the controller's own provider when the container holds several.
     """
-    _check_path(path, "Controller")
+    _check_path(path, "controller")
     spec = ControllerSpec(
         path=path.rstrip("/"),
         tags=tuple(tags),

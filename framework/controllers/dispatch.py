@@ -46,8 +46,8 @@ def bind_handler(
     return bound
 
 
-class HTTPHandlerEndpoint:
-    """One controller method as an ASGI app."""
+class _HandlerEndpoint:
+    """What both endpoint kinds hold: the compiled handler, the bound-call factory and the route's metadata."""
 
     __slots__ = ("__framework_route__", "bound", "compiled")
 
@@ -59,6 +59,12 @@ class HTTPHandlerEndpoint:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.compiled.where}>"
+
+
+class HTTPHandlerEndpoint(_HandlerEndpoint):
+    """One controller method as an ASGI app."""
+
+    __slots__ = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request: Request = Request(scope, receive, send)
@@ -71,19 +77,10 @@ class HTTPHandlerEndpoint:
         await response(scope, receive, send)
 
 
-class WebSocketHandlerEndpoint:
+class WebSocketHandlerEndpoint(_HandlerEndpoint):
     """One controller WebSocket method as an ASGI app."""
 
-    __slots__ = ("__framework_route__", "bound", "compiled")
-
-    def __init__(self, compiled: CompiledHandler, bound: Callable[..., Any], meta: Any = None) -> None:
-        self.compiled = compiled
-        self.bound = bound
-        # What OpenAPI and tooling read about the route (a ControllerRoute).
-        self.__framework_route__ = meta
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.compiled.where}>"
+    __slots__ = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)

@@ -22,6 +22,7 @@ __all__ = [
     "SCOPED_PROVIDER_TYPES",
     "check_captive_dependencies",
     "container_label",
+    "find_dependency",
     "named_providers",
     "provided_type",
     "providers_of_type",
@@ -116,7 +117,7 @@ def check_captive_dependencies(container: Any) -> None:
     for name, provider in named_providers(container):
         if not isinstance(provider, _LONG_LIVED):
             continue
-        found = _find_scoped(provider, set())
+        found = find_dependency(provider, SCOPED_PROVIDER_TYPES)
         if found is None:
             continue
         scoped, path = found
@@ -132,19 +133,24 @@ def check_captive_dependencies(container: Any) -> None:
         )
 
 
-def _find_scoped(
-    provider: providers.Provider[Any], seen: set[int]
+def find_dependency(
+    provider: providers.Provider[Any], kinds: tuple[type[Any], ...], seen: set[int] | None = None
 ) -> tuple[providers.Provider[Any], list[providers.Provider[Any]]] | None:
-    """Depth-first search for a scoped provider among the dependencies; returns it and the path to it."""
+    """Depth-first search for a dependency of one of `kinds`; returns it and the providers on the way to it.
+
+    Delegates (`x.provider`) are not followed: they inject the provider itself, to be called when needed.
+    Singletons and resources are not entered either: `check_captive_dependencies` reports what they hold.
+    """
+    seen = set() if seen is None else seen
     for dependency in provider.related:
         if id(dependency) in seen or isinstance(dependency, providers.Delegate):
-            continue  # a delegate injects the provider itself, which is fine to call per request
+            continue
         seen.add(id(dependency))
-        if isinstance(dependency, SCOPED_PROVIDER_TYPES):
+        if isinstance(dependency, kinds):
             return dependency, []
         if isinstance(dependency, _LONG_LIVED):
-            continue  # reported on its own
-        found = _find_scoped(dependency, seen)
+            continue
+        found = find_dependency(dependency, kinds, seen)
         if found is not None:
             return found[0], [dependency, *found[1]]
     return None

@@ -141,15 +141,7 @@ class CurrentRequest(providers.Provider[Request]):
     """Provides the `Request` of the current HTTP request scope."""
 
     def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request:
-        scope = _scope_for(self)
-        connection = scope.connection
-        if isinstance(connection, Request):
-            return connection
-        asgi_scope = scope.asgi_scope
-        if asgi_scope is None or asgi_scope["type"] != "http" or scope.receive is None or scope.send is None:
-            raise RuntimeError(f"{self!r} was resolved in a scope that is not an HTTP request ({scope!r}).")
-        request: Request = Request(asgi_scope, scope.receive, scope.send)
-        scope.connection = request
+        request: Request = _connection(self, Request, "http", "an HTTP request")
         return request
 
 
@@ -157,13 +149,18 @@ class CurrentWebSocket(providers.Provider[WebSocket]):
     """Provides the `WebSocket` of the current WebSocket connection scope."""
 
     def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> WebSocket:
-        scope = _scope_for(self)
-        connection = scope.connection
-        if isinstance(connection, WebSocket):
-            return connection
-        asgi_scope = scope.asgi_scope
-        if asgi_scope is None or asgi_scope["type"] != "websocket" or scope.receive is None or scope.send is None:
-            raise RuntimeError(f"{self!r} was resolved in a scope that is not a WebSocket connection ({scope!r}).")
-        websocket = WebSocket(asgi_scope, scope.receive, scope.send)
-        scope.connection = websocket
+        websocket: WebSocket = _connection(self, WebSocket, "websocket", "a WebSocket connection")
         return websocket
+
+
+def _connection(provider: object, cls: type[Request] | type[WebSocket], kind: str, described: str) -> Any:
+    """The scope's connection object, built from its ASGI scope when no endpoint has built it yet."""
+    scope = _scope_for(provider)
+    connection = scope.connection
+    if isinstance(connection, cls):
+        return connection
+    asgi_scope = scope.asgi_scope
+    if asgi_scope is None or asgi_scope["type"] != kind or scope.receive is None or scope.send is None:
+        raise RuntimeError(f"{provider!r} was resolved in a scope that is not {described} ({scope!r}).")
+    scope.connection = cls(asgi_scope, scope.receive, scope.send)
+    return scope.connection

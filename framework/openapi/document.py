@@ -15,7 +15,7 @@ import pydantic_core
 from pydantic import TypeAdapter
 
 from framework.binding.parameters import ParameterInfo
-from framework.binding.rendering import NO_ANNOTATION, RawJSONResponse
+from framework.binding.rendering import RawJSONResponse, returns_content
 from framework.openapi.operations import Operation, iter_operations
 from framework.openapi.schemas import PROBLEM_SCHEMAS, SchemaCollector, problem_ref
 from framework.problems import PROBLEM_MEDIA_TYPE, DomainError
@@ -45,17 +45,11 @@ def _register(collector: SchemaCollector, index: int, operation: Operation) -> N
         if info.adapter is not None:
             collector.add((index, "param", info.name), "validation", info.adapter)
     annotation = compiled.response_annotation
-    if _has_json_schema(annotation):
+    if returns_content(annotation):
         collector.add((index, "response", ""), "serialization", TypeAdapter(annotation))
     for status, value in operation.responses.items():
         if _declared_type(value) and not (isinstance(value, type) and issubclass(value, DomainError)):
             collector.add((index, "declared", str(status)), "serialization", TypeAdapter(value))
-
-
-def _has_json_schema(annotation: Any) -> bool:
-    if annotation is NO_ANNOTATION or annotation is None or annotation is type(None):
-        return False
-    return not (isinstance(annotation, type) and issubclass(annotation, Response))
 
 
 def _parameter(info: ParameterInfo, schema: Any) -> dict[str, Any]:

@@ -118,6 +118,11 @@ def test_routes_calls_a_factory(arguments: list[str], capsys: pytest.CaptureFixt
     [
         ("tests.app.test_cli", "APP must look like 'package.module:app' or 'package.module:build_app()'"),
         ("tests.app.nowhere:app", "Cannot import module 'tests.app.nowhere' (run from the project directory?)."),
+        (
+            "tests.app.test_cli:build_app",
+            "'tests.app.test_cli:build_app' is a function without arguments, not an ASGI application. If it builds "
+            "the app, write 'tests.app.test_cli:build_app()' or pass --factory.",
+        ),
         ("tests.app.test_cli:missing", "Module 'tests.app.test_cli' has no attribute 'missing'."),
         ("tests.app.test_cli:ROOT", "'tests.app.test_cli:ROOT' is not an ASGI application (got PosixPath)."),
         (
@@ -132,6 +137,38 @@ def test_bad_app_argument_is_a_clear_error(spec: str, message: str, capsys: pyte
     error = capsys.readouterr().err
     assert error.startswith("framework routes: ")
     assert message in error
+
+
+MISCONFIGURED = """
+from dependency_injector import containers
+from framework.bootstrap import create_app
+from framework.controllers import controller, get
+
+@controller("/broken")
+class BrokenController:
+    @get("/{item_id}")
+    async def get_item(self) -> None: ...
+
+class Container(containers.DeclarativeContainer):
+    pass
+
+app = create_app(Container(), controllers=[BrokenController])
+"""
+
+
+@pytest.mark.parametrize("command", ["routes", "run"])
+def test_a_start_up_error_is_one_line_not_a_traceback(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "misconfigured_app.py").write_text(MISCONFIGURED)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main([command, "misconfigured_app:app"]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        f"framework {command}: 'misconfigured_app:app' failed to start: BrokenController.get_item: path parameter "
+        "'item_id' has no argument; add 'item_id: str'.\n"
+    )
 
 
 def test_run_refuses_reload_with_workers() -> None:

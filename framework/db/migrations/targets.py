@@ -8,7 +8,6 @@ after the app was imported so its models are registered.
 from __future__ import annotations
 
 import importlib
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +39,7 @@ def load_application(spec: str) -> Any:
     """The app from "module:app", calling it when it is a factory ("module:build_app" or "module:build_app()")."""
     from framework.cli._loading import load_app
 
-    target = load_app(spec)
-    if inspect.isfunction(target) and not inspect.iscoroutinefunction(target):
-        target = target()  # an app factory, as `uvicorn --factory` takes it
-    return target
+    return load_app(spec, call_factories=True)
 
 
 def database_url_of(app: Any | None) -> str:
