@@ -92,6 +92,9 @@ async def handle_exception(
         response = await run_in_threadpool(handler, conn, exc)  # type: ignore[arg-type]
     if response is not None:
         await response(scope, receive, send)
+    # Handled: drop the traceback, or an exception instance raised on every request (a module-level
+    # constant) would keep each request's frames alive and grow its traceback chain without bound.
+    exc.__traceback__ = None
 
 
 def wrap_app_handling_exceptions(app: ASGIApp, conn: HTTPConnection) -> ASGIApp:

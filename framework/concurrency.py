@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import ParamSpec, TypeVar
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
+import anyio
 import anyio.to_thread
 
-__all__ = ["iterate_in_threadpool", "run_in_threadpool"]
+from framework.exceptions import StarletteDeprecationWarning
+
+__all__ = ["iterate_in_threadpool", "run_in_threadpool", "run_until_first_complete"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+async def run_until_first_complete(*args: tuple[Callable[..., Awaitable[Any]], dict[str, Any]]) -> None:
+    """Run each `(func, kwargs)` concurrently and cancel the rest as soon as one returns.
+
+    Deprecated (as in Starlette): a task group with an explicit cancel says the same thing more clearly.
+    """
+    warnings.warn(
+        "run_until_first_complete is deprecated and will be removed in a future version.",
+        StarletteDeprecationWarning,
+        stacklevel=2,
+    )
+    async with anyio.create_task_group() as task_group:
+
+        async def run_then_cancel(func: Callable[[], Awaitable[Any]]) -> None:
+            await func()
+            task_group.cancel_scope.cancel()
+
+        for func, kwargs in args:
+            task_group.start_soon(run_then_cancel, functools.partial(func, **kwargs))
 
 
 async def run_in_threadpool(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -110,13 +110,17 @@ class Config:
         raise KeyError(f"Config '{key}' is missing, and has no default.")
 
     def _read_file(self, file_name: str | os.PathLike[str], encoding: str) -> dict[str, str]:
-        """Parse `KEY=value` lines; blank lines and `#` comments are skipped, surrounding quotes dropped."""
+        """Parse `KEY=value` lines; blank lines and `#` comments are skipped, matching quotes dropped."""
         file_values: dict[str, str] = {}
         for raw_line in Path(file_name).read_text(encoding=encoding).splitlines():
             line = raw_line.strip()
             if "=" in line and not line.startswith("#"):
                 key, value = line.split("=", 1)
-                file_values[key.strip()] = value.strip().strip("\"'")
+                value = value.strip()
+                # Only a matching pair of quotes around the whole value is removed; inner quotes stay.
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                    value = value[1:-1]
+                file_values[key.strip()] = value
         return file_values
 
     def _perform_cast(self, key: str, value: Any, cast: Callable[[Any], Any] | None = None) -> Any:

@@ -6,12 +6,14 @@ Python objects only when a caller asks for them.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, MutableMapping, Sequence, ValuesView
 from shlex import shlex
 from typing import IO, Any, NamedTuple, TypeVar
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
+from framework._utils import parse_host_header
 from framework.concurrency import run_in_threadpool
 from framework.types import Scope
 
@@ -43,15 +45,38 @@ _CovariantValueType = TypeVar("_CovariantValueType", covariant=True)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
-# A Host header is used to build absolute URLs, so it must not be able to smuggle in a path,
-# query, fragment or userinfo, nor break urlsplit (unbalanced IPv6 brackets, a non-numeric port).
-_VALID_HOST = re.compile(
-    r"(?:\[[0-9A-Fa-f:.]+\]|[^/?#@\\\[\]:\s\x00-\x1f\x7f-\x9f]+)(?::[0-9]*)?",
-)
+# Characters of a raw path that urlsplit would read as the start of a query or fragment (or that
+# browsers treat as "/"): escaped so that the URL keeps the path the server actually received.
+_PATH_ESCAPES = str.maketrans({"?": "%3F", "#": "%23", "\\": "%5C"})
 
 
-def _usable_host(host: str) -> bool:
-    return _VALID_HOST.fullmatch(host) is not None
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _netloc_from_scope(scope: Scope, scheme: str) -> str | None:
+    """The Host header when it is a valid authority, else the server address; None when neither exists."""
+    host_header = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host_header = value.decode("latin-1")
+            break
+    parsed = parse_host_header(host_header)
+    if parsed is not None and parsed.is_valid_port:
+        return parsed.authority
+    server = scope.get("server")
+    if server is None:
+        return None
+    host, port = server
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # An IPv6 address needs brackets inside a URL.
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return str(host)
+    return f"{host}:{port}"
 
 
 def _decode_query(query_string: bytes) -> str:
@@ -81,26 +106,20 @@ class URL:
     @staticmethod
     def _from_scope(scope: Scope) -> str:
         scheme: str = scope.get("scheme", "http")
-        server = scope.get("server")
-        path: str = scope["path"]
+        path: str = scope["path"].translate(_PATH_ESCAPES)
         query_string: bytes = scope.get("query_string", b"")
 
-        host_header = None
-        for key, value in scope["headers"]:
-            if key == b"host":
-                host_header = value.decode("latin-1")
-                break
-
-        if host_header and _usable_host(host_header):
-            url = f"{scheme}://{host_header}{path}"
-        elif server is None:
-            url = path
+        netloc = _netloc_from_scope(scope, scheme)
+        if netloc is not None:
+            if path and not path.startswith("/"):
+                # "@evil.com" or "http://x" must stay in the path, not extend the authority.
+                path = "/" + path
+            url = f"{scheme}://{netloc}{path}"
+        elif path.startswith("//"):
+            # With no authority in front, "//x" would itself be read as one.
+            url = "/%2F" + path[2:]
         else:
-            host, port = server
-            if port is None or port == _DEFAULT_PORTS.get(scheme):
-                url = f"{scheme}://{host}{path}"
-            else:
-                url = f"{scheme}://{host}:{port}{path}"
+            url = path
 
         if query_string:
             url += "?" + _decode_query(query_string)
@@ -171,6 +190,9 @@ class URL:
             _, _, hostname = self.netloc.rpartition("@")
             if hostname and hostname[-1] != "]":
                 hostname = hostname.rsplit(":", 1)[0]
+        elif ":" in hostname and not hostname.startswith("[") and _is_ipv6(hostname):
+            # A bare IPv6 address (as `.hostname` returns it) goes back inside brackets.
+            hostname = f"[{hostname}]"
 
         netloc = str(hostname)
         if port is not None:
@@ -225,6 +247,10 @@ class URLPath(str):
 
     def __new__(cls, path: str, protocol: str = "", host: str = "") -> URLPath:
         assert protocol in ("http", "websocket", "")
+        # A backslash or a leading "//" would let a browser read the path as another host.
+        path = path.replace("\\", "%5C")
+        if path.startswith("//"):
+            path = "/%2F" + path[2:]
         return str.__new__(cls, path)
 
     def __init__(self, path: str, protocol: str = "", host: str = "") -> None:
@@ -292,19 +318,15 @@ class CommaSeparatedStrings(Sequence[str]):
 
 
 def _multi_items_equal(left: list[tuple[Any, Any]], right: list[tuple[Any, Any]]) -> bool:
-    """Compare two multi-item lists ignoring order."""
+    """Equal when each key has the same values in the same order; the order between keys does not matter."""
     if len(left) != len(right):
         return False
-    try:
-        return sorted(left) == sorted(right)
-    except TypeError:
-        # Values that do not order (UploadFile): fall back to a multiset comparison.
-        remaining = list(right)
-        for item in left:
-            if item not in remaining:
-                return False
-            remaining.remove(item)
-        return True
+    # A stable sort on the key alone keeps each key's values in their original order.
+    return sorted(left, key=_item_key) == sorted(right, key=_item_key)
+
+
+def _item_key(item: tuple[Any, Any]) -> Any:
+    return item[0]
 
 
 class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
@@ -515,13 +537,21 @@ class UploadFile:
         rolled_to_disk = getattr(self.file, "_rolled", True)
         return not rolled_to_disk
 
+    def _will_roll(self, extra: int) -> bool:
+        """Whether writing `extra` bytes touches the disk (already rolled over, or about to)."""
+        if not self._in_memory:
+            return True
+        max_size: int = getattr(self.file, "_max_size", 0)
+        return bool(max_size) and self.file.tell() + extra > max_size
+
     async def write(self, data: bytes) -> None:
         if self.size is not None:
             self.size += len(data)
-        if self._in_memory:
-            self.file.write(data)
-        else:
+        # The write that makes a SpooledTemporaryFile roll over copies everything to disk: not on the loop.
+        if self._will_roll(len(data)):
             await run_in_threadpool(self.file.write, data)
+        else:
+            self.file.write(data)
 
     async def read(self, size: int = -1) -> bytes:
         if self._in_memory:
@@ -720,10 +750,8 @@ class MutableHeaders(Headers):
         self._list.append((_encode_key(key), _encode_value(value)))
 
     def add_vary_header(self, vary: str) -> None:
-        existing = self.get("vary")
-        if existing is not None:
-            vary = f"{existing}, {vary}"
-        self["vary"] = vary
+        # Folds every existing Vary line into one, so values sent on separate lines are not lost.
+        self["vary"] = ", ".join([*self.getlist("vary"), vary])
 
 
 class State:
@@ -766,3 +794,6 @@ class State:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._state)
+
+    def __len__(self) -> int:
+        return len(self._state)

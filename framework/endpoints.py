@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["HTTPEndpoint", "WebSocketEndpoint"]
 
 # The verbs an endpoint may implement, in the order the Allow header lists them.
-_HTTP_VERBS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_HTTP_VERBS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
 
 
 def _handler_table(cls: type) -> tuple[dict[str, tuple[str, bool]], list[str]]:
@@ -36,10 +36,10 @@ def _handler_table(cls: type) -> tuple[dict[str, tuple[str, bool]], list[str]]:
         handler = getattr(cls, verb.lower(), None)
         if handler is not None:
             handlers[verb] = (verb.lower(), is_async_callable(handler))
-            allowed.append(verb)
     if "HEAD" not in handlers and "GET" in handlers:
         # A HEAD request is a GET without the body; the server drops the body.
         handlers["HEAD"] = handlers["GET"]
+    allowed = [verb for verb in _HTTP_VERBS if verb in handlers]
     return handlers, allowed
 
 
@@ -61,7 +61,8 @@ class HTTPEndpoint:
         return self.dispatch().__await__()
 
     async def dispatch(self) -> None:
-        request = Request(self.scope, receive=self.receive)
+        # With `send`, handlers can use request.send_early_hints().
+        request = Request(self.scope, receive=self.receive, send=self.send)
         entry = self._handlers.get(request.method)
         if entry is None:
             response = await self.method_not_allowed(request)

@@ -202,7 +202,12 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
     def session(self) -> dict[str, Any]:
         if "session" not in self.scope:
             raise _MissingMiddleware("SessionMiddleware must be installed to access request.session")
-        return cast("dict[str, Any]", self.scope["session"])
+        session = self.scope["session"]
+        # SessionMiddleware's Session tracks reads (to add `Vary: Cookie`); other session dicts may not.
+        mark_accessed = getattr(session, "mark_accessed", None)
+        if mark_accessed is not None:
+            mark_accessed()
+        return cast("dict[str, Any]", session)
 
     @property
     def auth(self) -> Any:

@@ -78,8 +78,11 @@ class Response:
             return b""
         if content.__class__ is str:  # The common case first: one identity check, no isinstance.
             return content.encode(self.charset)
-        if isinstance(content, bytes | memoryview):
+        if isinstance(content, bytes):
             return content
+        if isinstance(content, memoryview):
+            # A strided view cannot be sent as is; flatten it (a contiguous one becomes a byte view, no copy).
+            return content.cast("B") if content.c_contiguous else content.tobytes()
         return content.encode(self.charset)  # type: ignore[no-any-return]
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
@@ -171,9 +174,19 @@ class Response:
         secure: bool = False,
         httponly: bool = False,
         samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
     ) -> None:
+        # A partitioned cookie lives in its own jar: deleting it needs the same attribute.
         self.set_cookie(
-            key, max_age=0, expires=0, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
+            key,
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
         )
 
     def _wrap_websocket_denial_send(self, send: Send) -> Send:
@@ -459,11 +472,16 @@ class FileResponse(Response):
             send = self._wrap_websocket_denial_send(send)
         file_size = (await self._stat()).st_size
 
-        sender: Callable[[Send], Awaitable[None]]
+        simple = partial(self._handle_simple, send_header_only=header_only, send_pathsend=pathsend)
+        sender: Callable[[Send], Awaitable[None]] = simple
         http_range, if_range = _range_headers(scope)
-        if http_range is None or (if_range is not None and not self._should_use_range(if_range)):
-            sender = partial(self._handle_simple, send_header_only=header_only, send_pathsend=pathsend)
-        else:
+        # Ranges only make sense for a plain 200 to a GET/HEAD whose If-Range (if any) still matches.
+        if (
+            http_range is not None
+            and self.status_code == 200
+            and (not is_http or scope["method"].upper() in ("GET", "HEAD"))
+            and (if_range is None or self._should_use_range(if_range))
+        ):
             try:
                 ranges = self._parse_range_header(http_range, file_size)
             except MalformedRangeHeader as exc:
@@ -471,21 +489,22 @@ class FileResponse(Response):
             except RangeNotSatisfiable as exc:
                 response = PlainTextResponse(status_code=416, headers={"content-range": f"bytes */{exc.max_size}"})
                 return await response(scope, receive, send)
-            if not ranges:
-                sender = partial(self._handle_simple, send_header_only=header_only, send_pathsend=pathsend)
-            elif len(ranges) == 1:
+            if len(ranges) == 1:
                 start, end = ranges[0]
-                sender = partial(self._handle_single_range, start=start, end=end, file_size=file_size)
-                sender = partial(sender, send_header_only=header_only)
-            else:
+                sender = partial(
+                    self._handle_single_range, start=start, end=end, file_size=file_size, send_header_only=header_only
+                )
+            elif ranges:
                 sender = partial(
                     self._handle_multiple_ranges, ranges=ranges, file_size=file_size, send_header_only=header_only
                 )
 
-        if is_http:
-            await _send_until_disconnect(scope, receive, send, sender)
-        else:
+        # Nothing long-running to interrupt for HEAD or pathsend; ASGI 2.4+ servers report a gone client by
+        # raising from send(), which is left to propagate as is.
+        if not is_http or header_only or (sender is simple and pathsend) or _spec_version(scope) >= (2, 4):
             await sender(send)
+        else:
+            await _send_until_disconnect(scope, receive, send, sender)
         if self.background is not None:
             await self.background()
 
@@ -545,8 +564,9 @@ class FileResponse(Response):
                 await file.seek(start)
                 while start < end:
                     chunk = await file.read(min(self.chunk_size, end - start))
-                    if not chunk:  # The file shrank since it was stat'ed.
-                        break
+                    if not chunk:
+                        # The file shrank since it was stat'ed: the announced Content-Length cannot be met.
+                        raise RuntimeError(f"File at path {self.path} is shorter than expected.")
                     start += len(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
@@ -554,7 +574,10 @@ class FileResponse(Response):
             await send({"type": "http.response.body", "body": closing, "more_body": False})
 
     def _should_use_range(self, http_if_range: str) -> bool:
-        # If-Range holds either the ETag or the Last-Modified date the client saw; only an exact match counts.
+        # If-Range holds either the ETag or the Last-Modified date the client saw; only an exact match counts,
+        # and a weak ETag never does (RFC 9110 13.1.5 requires a strong comparison).
+        if http_if_range.startswith("W/"):
+            return False
         return http_if_range in (self.headers.get("last-modified"), self.headers.get("etag"))
 
     @classmethod

@@ -31,11 +31,11 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 
 from framework._exception_handler import SendTracker, handle_exception
-from framework._utils import get_route_path, is_async_callable
+from framework._utils import get_route_path, is_async_callable, parse_host_header
 from framework.concurrency import run_in_threadpool
 from framework.convertors import CONVERTOR_TYPES, Convertor
 from framework.datastructures import URL, URLPath
-from framework.exceptions import HTTPException
+from framework.exceptions import HTTPException, StarletteDeprecationWarning
 from framework.middleware import Middleware
 from framework.middleware.body_limit import RequestBodyLimitMiddleware
 from framework.requests import Request
@@ -141,14 +141,21 @@ def replace_params(
 
     Used params are removed from `path_params` (the caller's dict).
     """
-    for key, value in list(path_params.items()):
-        placeholder = "{" + key + "}"
-        if placeholder in path:
-            path = path.replace(placeholder, param_convertors[key].to_string(value))
-            path_params.pop(key)
-    return path, path_params
+    if not path_params:
+        return path, path_params
+
+    # One pass over the template: a value that itself looks like "{name}" is never substituted again.
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in path_params:
+            return match.group(0)
+        return param_convertors[key].to_string(path_params.pop(key))
+
+    return _PLACEHOLDER.sub(fill, path), path_params
 
 
+_HOST_PORT = re.compile(r":[0-9]*\Z")
+_PLACEHOLDER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
 _PARAM_REGEX = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
 
 
@@ -183,10 +190,12 @@ def compile_path(path: str) -> tuple[re.Pattern[str], str, dict[str, Convertor[A
         raise _RouteDefinitionError(f"Duplicated param name{ending} {names} at path {path}")
     tail = path[idx:]
     if is_host:
-        tail = tail.split(":")[0]
+        # Drop a ":port" suffix; the colons inside an IPv6 literal ("[::1]") are not a port.
+        tail = _HOST_PORT.sub("", tail)
     path_regex += re.escape(tail) + "$"
     path_format += path[idx:]
-    return re.compile(path_regex), path_format, convertors
+    # Host names are case-insensitive (RFC 4343); paths are not.
+    return re.compile(path_regex, re.IGNORECASE if is_host else 0), path_format, convertors
 
 
 def _require_route_path(path: str) -> None:
@@ -480,7 +489,11 @@ class Host(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] not in ("http", "websocket"):
             return _NONE, {}
-        match = self.host_regex.match(_host_header(scope).split(":")[0])
+        # A malformed Host header (bad port, broken IPv6 literal) matches no host route.
+        parsed = parse_host_header(_host_header(scope))
+        if parsed is None:
+            return _NONE, {}
+        match = self.host_regex.match(parsed.host.lower())
         if match is None:
             return _NONE, {}
         path_params = _convert_params(match, self.param_convertors, scope)
@@ -612,11 +625,12 @@ _DEPRECATED_LIFESPAN = "{} lifespans are deprecated, use an @contextlib.asynccon
 def _lifespan_context(lifespan: Lifespan[Any] | None) -> Callable[[Any], AbstractAsyncContextManager[Any]]:
     if lifespan is None:
         return _no_lifespan
+    # stacklevel 2 attributes the warning to Router.__init__ in this module, where filters expect it.
     if inspect.isasyncgenfunction(lifespan):
-        warnings.warn(_DEPRECATED_LIFESPAN.format("async generator function"), DeprecationWarning, stacklevel=3)
+        warnings.warn(_DEPRECATED_LIFESPAN.format("async generator function"), StarletteDeprecationWarning, 2)
         return contextlib.asynccontextmanager(lifespan)
     if inspect.isgeneratorfunction(lifespan):
-        warnings.warn(_DEPRECATED_LIFESPAN.format("generator function"), DeprecationWarning, stacklevel=3)
+        warnings.warn(_DEPRECATED_LIFESPAN.format("generator function"), StarletteDeprecationWarning, 2)
         return _lift_sync_lifespan(lifespan)
     return lifespan
 
@@ -718,6 +732,7 @@ class Router:
             if direct is not None and (not direct.methods or scope["method"] in direct.methods):
                 # What Route.matches() + Route.handle() would do for this static route, minus the regex.
                 path_params = scope.get("path_params")
+                scope["route"] = direct
                 scope["endpoint"] = direct.endpoint
                 scope["path_params"] = dict(path_params) if path_params else {}
                 return direct.app(scope, receive, send)
@@ -726,6 +741,8 @@ class Router:
         for route in index.candidates(route_path):
             match, child_scope = route.matches(scope)
             if match is _FULL:
+                # The route that handles the request, for instrumentation (e.g. the OpenTelemetry span name).
+                scope["route"] = route
                 scope.update(child_scope)
                 if type(route).handle in _FORWARDING_HANDLES:
                     # A full match of these route types means handle() just forwards: skip a frame.
@@ -734,6 +751,7 @@ class Router:
             if match is _PARTIAL and partial is None:
                 partial, partial_scope = route, child_scope
         if partial is not None:
+            scope["route"] = partial
             scope.update(partial_scope)
             return partial.handle(scope, receive, send)
         if scope_type == "http" and self.redirect_slashes and route_path != "/":
@@ -762,6 +780,12 @@ class Router:
                 await RedirectResponse(url=str(URL(scope=redirect_scope)))(scope, receive, send)
                 return True
         return False
+
+    def __eq__(self, other: Any) -> bool:
+        # Two routers are equal when they route the same way (what Mount/Host equality relies on).
+        return isinstance(other, Router) and list(self.routes) == list(other.routes)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         self.routes.append(Mount(path, app=app, name=name))

@@ -1,11 +1,13 @@
 """HTTP status codes (RFC 9110 names) and WebSocket close codes (RFC 6455), as named constants.
 
-Older names that RFC 9110 replaced still resolve, with a DeprecationWarning naming the new one.
+Older names that RFC 9110 replaced still resolve, with a StarletteDeprecationWarning naming the new one.
 """
 
 from __future__ import annotations
 
 import warnings
+
+from framework.exceptions import StarletteDeprecationWarning
 
 __all__ = [
     "HTTP_100_CONTINUE",
@@ -194,7 +196,9 @@ def __getattr__(name: str) -> int:
     replacement = _DEPRECATED.get(name)
     if replacement is None:
         raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
-    warnings.warn(f"'{name}' is deprecated. Use '{replacement}' instead.", category=DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        f"'{name}' is deprecated. Use '{replacement}' instead.", category=StarletteDeprecationWarning, stacklevel=2
+    )
     return __deprecated__[name]
 
 

@@ -8,12 +8,13 @@ portal: an anyio event loop on a helper thread, on the asyncio or trio backend.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import math
 import warnings
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeGuard, cast
 from urllib.parse import unquote, urljoin
 
 import anyio
@@ -35,20 +36,44 @@ from httpx._types import (
     TimeoutTypes,
 )
 
+from framework._utils import is_async_callable
+from framework.exceptions import StarletteDeprecationWarning
+from framework.types import ASGIApp, Message, Receive, Scope, Send
 from framework.websockets import WebSocketDisconnect
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from framework.types import ASGIApp, Message, Scope
-
 __all__ = ["TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
+
+# The two ASGI calling conventions: ASGI 3 is `await app(scope, receive, send)`; the older ASGI 2 is
+# `await app(scope)(receive, send)`. TestClient accepts both.
+ASGIInstance = Callable[[Receive, Send], Awaitable[None]]
+ASGI2App = Callable[[Scope], ASGIInstance]
+ASGI3App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PortalFactory = Callable[[], contextlib.AbstractContextManager[anyio.from_thread.BlockingPortal]]
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 _APP_GRACE_SECONDS = 0.1
 _HTTP_ASGI = {"version": "3.0", "spec_version": "2.4"}
 _WEBSOCKET_ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+
+def _is_asgi3(app: ASGI2App | ASGI3App) -> TypeGuard[ASGI3App]:
+    # A class is an ASGI 2 app (calling it builds the instance) unless its instances are awaitable.
+    if inspect.isclass(app):
+        return hasattr(app, "__await__")
+    return is_async_callable(app)
+
+
+class _ASGI2Adapter:
+    """Presents an ASGI 2 app as an ASGI 3 one."""
+
+    def __init__(self, app: ASGI2App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope)(receive, send)
 
 
 class _AsyncBackend(TypedDict):
@@ -208,6 +233,10 @@ class _HTTPExchange:
         self.body = bytearray()
         self.template: Any = None
         self.context: Any = None
+        self.debug_info: dict[str, Any] | None = None
+        # None unless the app announced trailers in http.response.start.
+        self.trailers: list[tuple[bytes, bytes]] | None = None
+        self._body_complete = False
         self._request_complete = False
         self._chunks: Iterator[bytes] | None = None
         self._response_complete: anyio.Event | None = None
@@ -250,16 +279,33 @@ class _HTTPExchange:
             assert self.status_code is None, 'Received multiple "http.response.start" messages.'
             self.status_code = message["status"]
             self.headers = [(bytes(key), bytes(value)) for key, value in message.get("headers", [])]
+            if message.get("trailers", False):
+                self.trailers = []
         elif message_type == "http.response.body":
             assert self.status_code is not None, 'Received "http.response.body" without "http.response.start".'
             assert not self._response_complete.is_set(), 'Received "http.response.body" after response completed.'
+            assert not self._body_complete, 'Received "http.response.body" after body completed.'
             if self.request.method != "HEAD":
                 self.body += message.get("body", b"")
             if not message.get("more_body", False):
-                self._response_complete.set()
+                self._body_complete = True
+                if self.trailers is None:
+                    self._response_complete.set()
+        elif message_type == "http.response.trailers":
+            self._receive_trailers(message)
         elif message_type == "http.response.debug":
-            self.template = message["info"]["template"]
-            self.context = message["info"]["context"]
+            self.debug_info = message["info"]
+            self.template = self.debug_info.get("template")
+            self.context = self.debug_info.get("context")
+
+    def _receive_trailers(self, message: Message) -> None:
+        assert self._response_complete is not None
+        assert self.trailers is not None, 'Received "http.response.trailers" without declaring trailers.'
+        assert self._body_complete, 'Received "http.response.trailers" before body completed.'
+        assert not self._response_complete.is_set(), 'Received "http.response.trailers" after response completed.'
+        self.trailers.extend(message.get("headers", []))
+        if not message.get("more_trailers", False):
+            self._response_complete.set()
 
 
 class _TestClientTransport(httpx.BaseTransport):
@@ -299,7 +345,8 @@ class _TestClientTransport(httpx.BaseTransport):
             "query_string": request.url.query,
             "headers": headers,
             "client": self.client,
-            "server": [host, port],
+            # The Host header keeps an IPv6 literal's brackets; the server address is the bare IP.
+            "server": [host[1:-1] if host.startswith("[") else host, port],
             "state": self.app_state.copy(),
         }
 
@@ -317,7 +364,7 @@ class _TestClientTransport(httpx.BaseTransport):
             asgi=dict(_HTTP_ASGI),
             http_version="1.1",
             method=request.method,
-            extensions={"http.response.debug": {}},
+            extensions={"http.response.debug": {}, "http.response.trailers": {}},
         )
         exchange = _HTTPExchange(request)
         try:
@@ -339,9 +386,14 @@ class _TestClientTransport(httpx.BaseTransport):
             stream=httpx.ByteStream(bytes(exchange.body)),
             request=request,
         )
-        if exchange.template is not None:
-            response.template = exchange.template  # type: ignore[attr-defined]
-            response.context = exchange.context  # type: ignore[attr-defined]
+        if exchange.trailers is not None:
+            response.extensions["http.response.trailers"] = exchange.trailers
+        if exchange.debug_info is not None:
+            response.extensions["http.response.debug"] = exchange.debug_info
+            if "template" in exchange.debug_info:
+                response.template = exchange.template  # type: ignore[attr-defined]
+            if "context" in exchange.debug_info:
+                response.context = exchange.context  # type: ignore[attr-defined]
         return response
 
 
@@ -366,7 +418,7 @@ class TestClient(httpx.Client):
         client: tuple[str, int] = ("testclient", 50000),
     ) -> None:
         self.async_backend = _AsyncBackend(backend=backend, backend_options=backend_options or {})
-        self.app = app
+        self.app: ASGIApp = app if _is_asgi3(app) else _ASGI2Adapter(cast(ASGI2App, app))
         self.app_state: dict[str, Any] = {}
         transport = _TestClientTransport(
             self.app,
@@ -417,7 +469,7 @@ class TestClient(httpx.Client):
             warnings.warn(
                 "You should not use the 'timeout' argument with the TestClient: the app runs in-process, "
                 "so there is nothing to time out.",
-                DeprecationWarning,
+                StarletteDeprecationWarning,
                 stacklevel=2,
             )
         url = self._merge_url(url)

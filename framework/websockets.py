@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from framework.responses import Response
     from framework.types import Message, Receive, Scope, Send
 
-__all__ = ["WebSocket", "WebSocketClose", "WebSocketDisconnect", "WebSocketState"]
+__all__ = ["WebSocket", "WebSocketClose", "WebSocketDisconnect", "WebSocketDisconnected", "WebSocketState"]
 
 _JSON_MODES = frozenset({"text", "binary"})
 _BAD_MODE = 'The "mode" argument should be "text" or "binary".'
@@ -38,6 +38,13 @@ class WebSocketDisconnect(Exception):
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
         self.code = code
         self.reason = reason or ""
+
+
+class WebSocketDisconnected(RuntimeError):
+    """The application used a WebSocket that is already closed (received a disconnect or sent a close).
+
+    A RuntimeError subclass: it is a programming error in the endpoint, not something the peer did.
+    """
 
 
 def _dump_json(data: Any) -> str:
@@ -73,7 +80,7 @@ class WebSocket(HTTPConnection):
             if message_type == "websocket.disconnect":
                 self.client_state = WebSocketState.DISCONNECTED
             return message
-        raise RuntimeError('Cannot call "receive" once a disconnect message has been received.')
+        raise WebSocketDisconnected('Cannot call "receive" once a disconnect message has been received.')
 
     async def send(self, message: Message) -> None:
         """Send an ASGI message, enforcing the order the protocol allows."""
@@ -89,7 +96,7 @@ class WebSocket(HTTPConnection):
                 self.application_state = WebSocketState.DISCONNECTED
             await self._send(message)
         else:
-            raise RuntimeError('Cannot call "send" once a close message has been sent.')
+            raise WebSocketDisconnected('Cannot call "send" once a close message has been sent.')
 
     async def _send_handshake(self, message: Message) -> None:
         message_type = message["type"]

@@ -15,9 +15,11 @@ PUBLIC_API: dict[str, set[str]] = {
         "ASGIApp", "AppType", "ExceptionHandler", "HTTPExceptionHandler", "Lifespan", "Message", "Receive",
         "Scope", "Send", "StatefulLifespan", "StatelessLifespan", "WebSocketExceptionHandler",
     },
-    "framework.exceptions": {"HTTPException", "WebSocketException"},
+    "framework.exceptions": {
+        "ApplicationDeprecationWarning", "HTTPException", "StarletteDeprecationWarning", "WebSocketException",
+    },
     "framework.background": {"BackgroundTask", "BackgroundTasks"},
-    "framework.concurrency": {"iterate_in_threadpool", "run_in_threadpool"},
+    "framework.concurrency": {"iterate_in_threadpool", "run_in_threadpool", "run_until_first_complete"},
     "framework.config": {"Config", "Environ", "EnvironError", "environ", "undefined"},
     "framework.datastructures": {
         "Address", "CommaSeparatedStrings", "FormData", "Headers", "ImmutableMultiDict", "MultiDict",
@@ -31,7 +33,9 @@ PUBLIC_API: dict[str, set[str]] = {
         "FileResponse", "HTMLResponse", "JSONResponse", "PlainTextResponse", "RedirectResponse", "Response",
         "StreamingResponse",
     },
-    "framework.websockets": {"WebSocket", "WebSocketClose", "WebSocketDisconnect", "WebSocketState"},
+    "framework.websockets": {
+        "WebSocket", "WebSocketClose", "WebSocketDisconnect", "WebSocketDisconnected", "WebSocketState",
+    },
     "framework.endpoints": {"HTTPEndpoint", "WebSocketEndpoint"},
     "framework.routing": {
         "BaseRoute", "Host", "Match", "Mount", "NoMatchFound", "Route", "Router", "WebSocketRoute",
@@ -50,7 +54,7 @@ PUBLIC_API: dict[str, set[str]] = {
     },
     "framework.middleware.trustedhost": {"ENFORCE_DOMAIN_WILDCARD", "TrustedHostMiddleware"},
     "framework.middleware.httpsredirect": {"HTTPSRedirectMiddleware"},
-    "framework.middleware.sessions": {"SessionMiddleware"},
+    "framework.middleware.sessions": {"Session", "SessionMiddleware"},
     "framework.middleware.authentication": {"AuthenticationMiddleware"},
     "framework.middleware.errors": {"ServerErrorMiddleware"},
     "framework.middleware.exceptions": {"ExceptionMiddleware"},

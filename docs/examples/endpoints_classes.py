@@ -47,7 +47,7 @@ with TestClient(app) as client:
 
     refused = client.put("/notes/1")  # no put() method: 405 with the verbs that do exist
     assert refused.status_code == 405
-    assert refused.headers["allow"] == "GET, DELETE"
+    assert refused.headers["allow"] == "GET, HEAD, DELETE"
 
     assert client.delete("/notes/1").status_code == 204
     assert client.get("/notes/1").status_code == 404

@@ -17,10 +17,14 @@ from framework.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ALL_METHODS", "SAFELISTED_HEADERS", "CORSMiddleware"]
 
-ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
 
 _WEBSOCKET_DENIAL_BODY = b"Disallowed CORS origin"
+# A preflight answer depends on every request header the browser sends with it, not only the Origin.
+_PREFLIGHT_VARY = (
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+)
 
 
 class CORSMiddleware:
@@ -66,6 +70,7 @@ class CORSMiddleware:
         self.allow_headers = [h.lower() for h in allowed_header_names]
         self.allow_all_origins = allow_all_origins
         self.allow_all_headers = allow_all_headers
+        self.allow_credentials = allow_credentials
         self.preflight_explicit_allow_origin = preflight_explicit_allow_origin
         self.allow_origin_regex = re.compile(allow_origin_regex) if allow_origin_regex is not None else None
         self.allow_private_network = allow_private_network
@@ -87,11 +92,7 @@ class CORSMiddleware:
 
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if origin is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             response = self.preflight_response(request_headers=headers)
             await response(scope, receive, send)
             return
@@ -151,18 +152,23 @@ class CORSMiddleware:
             await send(message)
             return
 
-        # Replace any same-named headers from the app with our precomputed raw pairs.
-        raw = [(name, value) for name, value in message.get("headers", ()) if name not in self._simple_names]
-        raw.extend(self._simple_raw)
-        message["headers"] = raw
+        origin = request_headers.get("Origin")
+        if origin is not None:
+            # Replace any same-named headers from the app with our precomputed raw pairs.
+            raw = [(name, value) for name, value in message.get("headers", ()) if name not in self._simple_names]
+            raw.extend(self._simple_raw)
+            message["headers"] = raw
+        message.setdefault("headers", [])
         headers = MutableHeaders(scope=message)
-        origin = request_headers["Origin"]
 
-        if self.allow_all_origins and "cookie" in request_headers:
+        if origin is not None and self.allow_all_origins and self.allow_credentials:
             # A credentialed request may not be answered with "*": name the origin.
             self.allow_explicit_origin(headers, origin)
-        elif not self.allow_all_origins and self.is_allowed_origin(origin=origin):
+        elif origin is not None and not self.allow_all_origins and self.is_allowed_origin(origin=origin):
             self.allow_explicit_origin(headers, origin)
+        else:
+            # The answer still depends on Origin (another origin could get other headers): tell caches.
+            headers.add_vary_header("Origin")
 
         await send(message)
 
@@ -198,11 +204,9 @@ def _preflight_headers(
     allowed_header_names: Sequence[str],
     allow_all_headers: bool,
 ) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if explicit_origin:
-        # The allowed origin itself is filled in per request.
-        headers["Vary"] = "Origin"
-    else:
+    headers: dict[str, str] = {"Vary": _PREFLIGHT_VARY}
+    if not explicit_origin:
+        # Otherwise the allowed origin itself is filled in per request.
         headers["Access-Control-Allow-Origin"] = "*"
     headers["Access-Control-Allow-Methods"] = ", ".join(allow_methods)
     headers["Access-Control-Max-Age"] = str(max_age)

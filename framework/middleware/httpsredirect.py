@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from framework.datastructures import URL
-from framework.responses import RedirectResponse
+from framework.responses import PlainTextResponse, RedirectResponse
 from framework.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["HTTPSRedirectMiddleware"]
@@ -32,6 +32,10 @@ class HTTPSRedirectMiddleware:
             return
 
         url = URL(scope=scope)
+        if not url.netloc:
+            # No usable Host header and no server address: there is nowhere to redirect to.
+            await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+            return
         netloc = url.netloc
         if url.port in (80, 443):
             hostname = url.hostname or ""

@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing: one SERVER span per HTTP request and per WebSocket connection.
+"""OpenTelemetry tracing: one SERVER span per HTTP request.
 
 The OpenTelemetry API is an optional dependency (`pip install 'framework[opentelemetry]'`);
 it is imported when the middleware is constructed, so importing this module never fails.
@@ -7,15 +7,18 @@ it is imported when the middleware is constructed, so importing this module neve
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from framework.routing import Match
+from framework.datastructures import URL
+from framework.routing import Match, Mount
 from framework.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
-    from opentelemetry.trace import Span, Tracer, TracerProvider
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import Tracer, TracerProvider
 
 __all__ = ["OpenTelemetryMiddleware"]
 
@@ -24,6 +27,8 @@ _INSTALL_HINT = (
     "install it with: pip install 'framework[opentelemetry]'"
 )
 _RawHeaders = Iterable[tuple[bytes, bytes]]
+# Set while an outer instance traces the request, so inner ones (mounted apps) do not add a duplicate span.
+_TRACED_KEY = "starlette.opentelemetry"
 
 
 @functools.cache
@@ -44,22 +49,38 @@ def _header_getter() -> Any:
 
 
 class OpenTelemetryMiddleware:
-    """Traces each request as a SERVER span named "METHOD /route/{template}" ("WEBSOCKET ..." for sockets).
+    """Traces each HTTP request as a SERVER span named "METHOD /route/{template}".
 
-    The parent context comes from the incoming `traceparent`/`tracestate` (whatever the
-    global propagator reads), and the span is current while the app runs, so spans the app
-    starts become its children. Exceptions and 5xx responses mark the span as an error.
+    The parent context comes from the incoming `traceparent`/`tracestate` (whatever the global
+    propagator reads), and the span is current while the app runs, so spans the app starts become
+    its children. Exceptions and 5xx responses mark the span as an error. URLs matching one of
+    `excluded_urls` (regular expressions searched in the full URL; a sequence or one comma-separated
+    string) are not traced. When several instances wrap one request (a mounted Application with its
+    own middleware), only the outermost traces it. Without `tracer_provider` the global one is used;
+    a no-op provider turns tracing off. WebSocket and lifespan scopes pass through untouched.
     """
 
-    def __init__(self, app: ASGIApp, *, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        excluded_urls: str | Sequence[str] = (),
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+    ) -> None:
         try:
             from opentelemetry import propagate, trace
         except ImportError as exc:
             raise RuntimeError(_INSTALL_HINT) from exc
-        from framework import __version__
 
         self.app = app
-        self.tracer: Tracer = trace.get_tracer("framework", __version__, tracer_provider=tracer_provider)
+        if isinstance(excluded_urls, str):
+            excluded_urls = [pattern.strip() for pattern in excluded_urls.split(",")] if excluded_urls else []
+        self._excluded_urls = tuple(re.compile(pattern) for pattern in excluded_urls)
+        self._tracer_provider = tracer_provider or trace.get_tracer_provider()
+        # Accepted for API compatibility; no metrics are recorded yet.
+        self._meter_provider = meter_provider
+        self._disabled = isinstance(self._tracer_provider, trace.NoOpTracerProvider)
         self._extract = propagate.extract
         self._server_kind = trace.SpanKind.SERVER
         self._status = trace.Status
@@ -67,89 +88,100 @@ class OpenTelemetryMiddleware:
         self._getter = _header_getter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http" or self._disabled or scope.get(_TRACED_KEY):
             await self.app(scope, receive, send)
             return
+        scope[_TRACED_KEY] = True
+        try:
+            if self._excluded_urls:
+                url = str(URL(scope=scope))
+                if any(pattern.search(url) for pattern in self._excluded_urls):
+                    await self.app(scope, receive, send)
+                    return
+            await self._traced(scope, receive, send)
+        finally:
+            del scope[_TRACED_KEY]
 
-        # Routing rewrites root_path and friends in place: keep what the route matcher needs.
+    async def _traced(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from framework import __version__
+
+        # Routing rewrites root_path and friends in place: keep what the fallback route matcher needs.
         original = dict(scope)
-        prefix = scope.get("method", "GET") if scope["type"] == "http" else "WEBSOCKET"
-        parent: Context = self._extract(scope["headers"], getter=self._getter)
-        with self.tracer.start_as_current_span(
-            prefix,
-            context=parent,
-            kind=self._server_kind,
-            attributes=_request_attributes(scope),
-            record_exception=False,
-            set_status_on_exception=False,
+        method = str(scope.get("method", "")).upper()
+        # Resolved per request: a proxy provider may be replaced by the real one after start-up.
+        tracer: Tracer = self._tracer_provider.get_tracer("framework", __version__)
+        parent: Context = self._extract(scope.get("headers", []), getter=self._getter)
+        with tracer.start_as_current_span(
+            method, context=parent, kind=self._server_kind, attributes=_request_attributes(scope)
         ) as span:
 
             async def send_traced(message: Message) -> None:
-                self._observe(span, message)
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_attribute("error.type", str(status))
+                        span.set_status(self._status(self._error))
                 await send(message)
 
             try:
                 await self.app(scope, receive, send_traced)
             except Exception as exc:
-                span.record_exception(exc)
+                # The span itself records the exception event and the error status on the way out.
                 span.set_attribute("error.type", type(exc).__qualname__)
-                span.set_status(self._status(self._error, f"{type(exc).__name__}: {exc}"))
                 raise
             finally:
-                template = _route_template(scope.get("router"), original)
-                if template:
-                    span.update_name(f"{prefix} {template}")
+                template = _matched_template(scope, original)
+                if template is not None:
+                    span.update_name(f"{method} {template}")
                     span.set_attribute("http.route", template)
-
-    def _observe(self, span: Span, message: Message) -> None:
-        kind = message["type"]
-        if kind in ("http.response.start", "websocket.http.response.start"):
-            status = int(message["status"])
-            span.set_attribute("http.response.status_code", status)
-            if status >= 500:
-                span.set_attribute("error.type", str(status))
-                span.set_status(self._status(self._error))
-        elif kind == "websocket.accept":
-            span.set_attribute("http.response.status_code", 101)
 
 
 def _request_attributes(scope: Scope) -> dict[str, str | int]:
-    is_http = scope["type"] == "http"
+    original_method = str(scope.get("method", ""))
+    method = original_method.upper()
+    url = URL(scope=scope)
     attributes: dict[str, str | int] = {
-        "http.request.method": scope.get("method", "GET"),
+        "http.request.method": method,
         "url.path": scope.get("path", ""),
-        "url.scheme": scope.get("scheme", "http" if is_http else "ws"),
+        "url.scheme": scope.get("scheme", "http"),
     }
-    host = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value.decode("latin-1")
-        elif name == b"user-agent":
-            attributes["user_agent.original"] = value.decode("latin-1")
-    server = scope.get("server")
-    if host:
-        address, port = _split_host(host)
-        attributes["server.address"] = address
+    if original_method != method:
+        attributes["http.request.method_original"] = original_method
+    if url.query:
+        attributes["url.query"] = url.query
+    if url.hostname is not None:
+        attributes["server.address"] = url.hostname
+        server = scope.get("server")
+        port = url.port if url.port is not None else (server[1] if server else None)
         if port is not None:
             attributes["server.port"] = port
-    elif server:
-        attributes["server.address"] = str(server[0])
-        if server[1] is not None:
-            attributes["server.port"] = int(server[1])
-    client = scope.get("client")
-    if client:
-        attributes["client.address"] = str(client[0])
-    if "http_version" in scope:
+    if scope.get("http_version"):
         attributes["network.protocol.version"] = str(scope["http_version"])
+    client = scope.get("client")
+    if client is not None:
+        attributes["client.address"] = str(client[0])
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"user-agent":
+            attributes["user_agent.original"] = value.decode("latin-1")
+            break
     return attributes
 
 
-def _split_host(host: str) -> tuple[str, int | None]:
-    """Split "name:port" / "[v6]:port"; the port is None when absent or not a number."""
-    name, colon, port = host.rpartition(":")
-    if not colon or name.endswith(":") or "]" in port or not port.isdigit():
-        return host, None
-    return name, int(port)
+def _matched_template(scope: Scope, original: Scope) -> str | None:
+    """The template of the route the router actually picked (`scope["route"]`), root_path included."""
+    if "route" not in scope:
+        # A router that does not record its match: find it again from the request as it came in.
+        return _route_template(scope.get("router"), original)
+    route = scope["route"]
+    root_path = str(scope.get("root_path", ""))
+    if isinstance(route, Mount):
+        # The mounted app did not resolve further: the mount point is the best template there is.
+        return root_path or "/"
+    path_format = getattr(route, "path_format", None)
+    if not isinstance(path_format, str):
+        return None
+    return root_path.rstrip("/") + path_format or "/"
 
 
 def _route_template(router: Any, scope: Scope) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from framework._utils import parse_host_header
 from framework.datastructures import URL
 from framework.responses import PlainTextResponse, RedirectResponse, Response
 from framework.types import ASGIApp, Receive, Scope, Send
@@ -13,18 +14,16 @@ __all__ = ["ENFORCE_DOMAIN_WILDCARD", "TrustedHostMiddleware"]
 ENFORCE_DOMAIN_WILDCARD = "Domain wildcard patterns must be like '*.example.com'."
 
 
-def _host_from_scope(scope: Scope) -> str:
-    """The Host header's hostname, lower-cased, without port; IPv6 literals keep their brackets."""
+def _host_from_scope(scope: Scope) -> str | None:
+    """The Host header's hostname, lower-cased, without port (IPv6 literals keep their brackets).
+
+    None when the header is missing or is not a well-formed host[:port].
+    """
     for name, value in scope["headers"]:
         if name == b"host":
-            host: str = value.decode("latin-1").strip().lower()
-            break
-    else:
-        return ""
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end != -1 else host
-    return host.split(":", 1)[0]
+            parsed = parse_host_header(value.decode("latin-1"))
+            return None if parsed is None else parsed.host.lower()
+    return None
 
 
 class TrustedHostMiddleware:
@@ -63,12 +62,15 @@ class TrustedHostMiddleware:
             return
 
         host = _host_from_scope(scope)
+        if host is None:
+            await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+            return
         if host in self._exact or (self._suffixes and host.endswith(self._suffixes)):
             await self.app(scope, receive, send)
             return
 
         response: Response
-        if self.www_redirect and host and f"www.{host}" in self._exact:
+        if self.www_redirect and f"www.{host}" in self._exact:
             url = URL(scope=scope)
             response = RedirectResponse(url=str(url.replace(netloc="www." + url.netloc)))
         else:

@@ -3,9 +3,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import anyio
 import pytest
 
-from framework.concurrency import iterate_in_threadpool, run_in_threadpool
+from framework.concurrency import iterate_in_threadpool, run_in_threadpool, run_until_first_complete
+from framework.exceptions import StarletteDeprecationWarning
 
 
 def _whoami(prefix: str, *, suffix: str = "") -> tuple[str, int]:
@@ -81,3 +83,20 @@ async def test_iterate_in_threadpool_propagates_errors() -> None:
     assert await iterator.__anext__() == 1
     with pytest.raises(ValueError, match="broken"):
         await iterator.__anext__()
+
+
+@pytest.mark.anyio
+async def test_run_until_first_complete_cancels_the_rest() -> None:
+    finished: list[str] = []
+
+    async def quick(label: str) -> None:
+        finished.append(label)
+
+    async def slow(label: str) -> None:
+        await anyio.sleep(10)
+        finished.append(label)  # pragma: no cover - cancelled first
+
+    with pytest.warns(StarletteDeprecationWarning, match="run_until_first_complete is deprecated"):
+        with anyio.fail_after(5):
+            await run_until_first_complete((slow, {"label": "slow"}), (quick, {"label": "quick"}))
+    assert finished == ["quick"]

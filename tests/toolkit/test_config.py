@@ -166,3 +166,14 @@ def test_config_with_environ_object_marks_reads() -> None:
     assert Config(environ=environ)("KEY") == "v"
     with pytest.raises(EnvironError):
         environ["KEY"] = "other"
+
+
+def test_only_a_matching_pair_of_quotes_is_removed(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text('A=\'quoted "inner"\'\nB="it\'s"\nC="unbalanced\'\nD="\nE=plain\n')
+    config = Config(env)
+    assert config("A") == 'quoted "inner"'
+    assert config("B") == "it's"
+    assert config("C") == "\"unbalanced'"
+    assert config("D") == '"'
+    assert config("E") == "plain"

@@ -408,7 +408,9 @@ def test_query_params_other_sources() -> None:
     assert QueryParams({"a": 123, "b": 456}) == expected
     assert QueryParams(expected) == expected
     assert QueryParams() == QueryParams("")
-    assert QueryParams([("a", "1"), ("a", "2")]) == QueryParams([("a", "2"), ("a", "1")])
+    # The order between different keys does not matter; the order of one key's values does.
+    assert QueryParams([("a", "1"), ("b", "2")]) == QueryParams([("b", "2"), ("a", "1")])
+    assert QueryParams([("a", "1"), ("a", "2")]) != QueryParams([("a", "2"), ("a", "1")])
     assert QueryParams("a=1") != {"a": "1"}
 
 
@@ -668,3 +670,61 @@ def test_state_subclass_message_uses_subclass_name() -> None:
 
     with pytest.raises(AttributeError, match="'AppState' object has no attribute 'y'"):
         AppState().y  # noqa: B018
+
+
+def _scope_url(path: str = "/p", host: bytes | None = None, server: Any = ("example.com", 80), **extra: Any) -> URL:
+    headers = [] if host is None else [(b"host", host)]
+    scope = {"scheme": "http", "path": path, "query_string": b"", "headers": headers, "server": server, **extra}
+    return URL(scope=scope)
+
+
+@pytest.mark.parametrize("host", [b"evil.com/path", b"a@evil.com", b"example.org:99999", b"[:::]", b"x y"])
+def test_url_ignores_malformed_host_header(host: bytes) -> None:
+    url = _scope_url(host=host)
+    assert url.netloc == "example.com"
+    assert url.path == "/p"
+
+
+def test_url_keeps_path_inside_the_path() -> None:
+    assert str(_scope_url(path="/a?b#c")) == "http://example.com/a%3Fb%23c"
+    assert _scope_url(path="@other.host/x").hostname == "example.com"
+    assert str(_scope_url(path="//other.host/x", server=None)) == "/%2Fother.host/x"
+
+
+def test_url_brackets_ipv6_server_address() -> None:
+    assert _scope_url(server=("::1", 8000)).netloc == "[::1]:8000"
+    assert str(URL("http://example.com:81/").replace(hostname="::1")) == "http://[::1]:81/"
+
+
+def test_url_path_cannot_become_protocol_relative() -> None:
+    assert URLPath("//evil.example/x") == "/%2Fevil.example/x"
+    assert URLPath("/a\\b") == "/a%5Cb"
+
+
+def test_state_has_a_length() -> None:
+    state = State({"a": 1})
+    state.b = 2
+    assert len(state) == 2
+
+
+def test_add_vary_header_folds_existing_lines() -> None:
+    headers = MutableHeaders(raw=[(b"vary", b"Cookie"), (b"vary", b"Origin")])
+    headers.add_vary_header("Accept-Encoding")
+    assert headers.getlist("vary") == ["Cookie, Origin, Accept-Encoding"]
+
+
+def test_form_data_equality_respects_order_within_a_key() -> None:
+    assert FormData([("a", "1"), ("b", "2")]) == FormData([("b", "2"), ("a", "1")])
+    assert FormData([("a", "1"), ("a", "2")]) != FormData([("a", "2"), ("a", "1")])
+
+
+@pytest.mark.anyio
+async def test_upload_file_write_that_rolls_to_disk_still_works() -> None:
+    with tempfile.SpooledTemporaryFile(max_size=4) as spooled:
+        upload = UploadFile(spooled, size=0)
+        await upload.write(b"abc")
+        await upload.write(b"defgh")  # crosses max_size: the copy to disk happens in a thread
+        assert spooled._rolled  # type: ignore[attr-defined]
+        await upload.seek(0)
+        assert await upload.read() == b"abcdefgh"
+        assert upload.size == 8

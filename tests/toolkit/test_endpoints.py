@@ -13,7 +13,7 @@ from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response
 from framework.routing import Route, WebSocketRoute
 from framework.testclient import TestClient, WebSocketTestSession
-from framework.types import Receive, Scope, Send
+from framework.types import Message, Receive, Scope, Send
 from framework.websockets import WebSocket, WebSocketDisconnect
 
 TestClientFactory = Callable[..., TestClient]
@@ -98,7 +98,7 @@ def test_unimplemented_method_is_405_with_allow(test_client_factory: TestClientF
     response = test_client_factory(Homepage).delete("/")
     assert response.status_code == 405
     assert response.text == "Method Not Allowed"
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
 
 
@@ -127,7 +127,7 @@ def test_odd_methods_never_reach_attributes(test_client_factory: TestClientFacto
     response = test_client_factory(Tricky).request(method, "/")
     assert response.status_code == 405
     assert response.text == "Method Not Allowed"
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert Tricky.calls == []
 
 
@@ -138,7 +138,7 @@ def test_handler_set_to_none_is_not_allowed(test_client_factory: TestClientFacto
     client = test_client_factory(GetOnly)
     response = client.post("/")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert client.get("/").text == "Hello, world!"
 
 
@@ -150,7 +150,7 @@ def test_subclass_inherits_and_extends_handlers(test_client_factory: TestClientF
     client = test_client_factory(WithDelete)
     assert client.delete("/").status_code == 204
     assert client.get("/").text == "Hello, world!"
-    assert client.patch("/").headers["allow"] == "GET, POST, DELETE"
+    assert client.patch("/").headers["allow"] == "GET, HEAD, POST, DELETE"
     # The parent class keeps its own table.
     assert test_client_factory(Homepage).delete("/").status_code == 405
 
@@ -175,9 +175,9 @@ def test_inside_an_application_405_is_raised(test_client_factory: TestClientFact
 
     response = test_client_factory(app).put("/")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
     assert raised[0].status_code == 405
-    assert raised[0].headers == {"Allow": "GET, POST"}
+    assert raised[0].headers == {"Allow": "GET, HEAD, POST"}
     assert raised[0].detail == "Method Not Allowed"
 
 
@@ -365,7 +365,7 @@ def test_endpoints_behind_routes(test_client_factory: TestClientFactory) -> None
         response = client.put("/items/7")
         assert response.status_code == 405
         assert response.text == "Method Not Allowed"
-        assert response.headers["allow"] == "GET, DELETE"
+        assert response.headers["allow"] == "GET, HEAD, DELETE"
         with client.websocket_connect("/ws/lobby") as session:
             session.send_json({"hi": 1})
             assert session.receive_json() == {"echo": {"hi": 1}, "room": "lobby"}
@@ -380,4 +380,40 @@ def test_application_exception_handler_sees_405(test_client_factory: TestClientF
     response = client.post("/items/1")
     assert response.status_code == 405
     assert response.json() == {"error": "Method Not Allowed"}
-    assert response.headers["allow"] == "GET, DELETE"
+    assert response.headers["allow"] == "GET, HEAD, DELETE"
+
+
+def test_query_method_is_dispatched_and_allowed(test_client_factory: TestClientFactory) -> None:
+    class Search(HTTPEndpoint):
+        async def get(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("get")  # pragma: no cover - not requested
+
+        async def query(self, request: Request) -> PlainTextResponse:
+            return PlainTextResponse("searched " + (await request.body()).decode())
+
+    client = test_client_factory(Application(routes=[Route("/", Search)]))
+    response = client.request("QUERY", "/", content=b"term")
+    assert response.status_code == 200
+    assert response.text == "searched term"
+    assert client.delete("/").headers["allow"] == "GET, HEAD, QUERY"
+
+
+@pytest.mark.anyio
+async def test_endpoint_can_send_early_hints() -> None:
+    class Page(HTTPEndpoint):
+        async def get(self, request: Request) -> PlainTextResponse:
+            await request.send_early_hints("</app.css>; rel=preload; as=style")
+            return PlainTextResponse("page")
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:  # pragma: no cover - GET without body
+        raise AssertionError("not read")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "headers": [], "extensions": {"http.response.early_hint": {}}}
+    await Page(scope, receive, send)
+    assert sent[0] == {"type": "http.response.early_hint", "links": [b"</app.css>; rel=preload; as=style"]}
+    assert sent[1]["status"] == 200

@@ -135,3 +135,29 @@ async def test_successful_app_is_untouched() -> None:
     send = Recorder()
     await wrap_app_handling_exceptions(app, Request(scope))(scope, receive, send)
     assert send.messages[1]["body"] == b"fine"
+
+
+@pytest.mark.anyio
+async def test_handled_exception_loses_its_traceback() -> None:
+    reused = HTTPException(418, "teapot")
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise reused
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("handled", status_code=418)
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    scope[EXCEPTION_HANDLERS_KEY] = ({HTTPException: handler}, {})
+    sent: list[Message] = []
+
+    async def receive() -> Message:  # pragma: no cover - not read
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await wrap_app_handling_exceptions(app, Request(scope))(scope, receive, send)
+    assert sent[0]["status"] == 418
+    # A module-level exception reused by every request must not pile up tracebacks.
+    assert reused.__traceback__ is None

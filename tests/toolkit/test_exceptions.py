@@ -4,7 +4,12 @@ import pickle
 
 import pytest
 
-from framework.exceptions import HTTPException, WebSocketException
+from framework.exceptions import (
+    ApplicationDeprecationWarning,
+    HTTPException,
+    StarletteDeprecationWarning,
+    WebSocketException,
+)
 
 
 def test_http_exception_defaults_detail_to_reason_phrase() -> None:
@@ -35,11 +40,6 @@ def test_http_exception_subclass_repr_uses_subclass_name() -> None:
     assert repr(CustomHTTPException(500, detail="x")) == "CustomHTTPException(status_code=500, detail='x')"
 
 
-def test_http_exception_unknown_status_code() -> None:
-    with pytest.raises(ValueError):
-        HTTPException(599)
-
-
 def test_http_exception_is_an_exception() -> None:
     with pytest.raises(HTTPException) as info:
         raise HTTPException(418)
@@ -64,3 +64,16 @@ def test_websocket_exception_default_reason_is_empty() -> None:
 def test_exceptions_survive_pickling_attributes() -> None:
     exc = pickle.loads(pickle.dumps(WebSocketException(1000)))
     assert isinstance(exc, WebSocketException)
+
+
+def test_non_standard_status_has_empty_detail() -> None:
+    exc = HTTPException(499)
+    assert exc.detail == ""
+    assert str(exc) == "499: "
+
+
+def test_deprecation_warning_category() -> None:
+    assert ApplicationDeprecationWarning is StarletteDeprecationWarning
+    # Visible as a UserWarning, and still caught by code that filters DeprecationWarning.
+    assert issubclass(StarletteDeprecationWarning, UserWarning)
+    assert issubclass(StarletteDeprecationWarning, DeprecationWarning)

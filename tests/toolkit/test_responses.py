@@ -610,7 +610,8 @@ async def test_file_response_stops_when_client_disconnects(tmp_path: Path) -> No
     async def receive() -> Message:  # pragma: no cover
         raise AssertionError("not used on ASGI 2.4")
 
-    with pytest.raises(ClientDisconnect):
+    # The server's own error reaches the caller unchanged (streaming responses turn it into ClientDisconnect).
+    with pytest.raises(OSError, match="gone"):
         await FileResponse(path)(http_scope(asgi={"spec_version": "2.4"}), receive, send)
     assert len(sent) == 3
 
@@ -621,3 +622,77 @@ async def test_file_response_as_websocket_denial(data_file: Path) -> None:
     assert sent[0]["type"] == "websocket.http.response.start"
     assert sent[0]["status"] == 403
     assert b"".join(message.get("body", b"") for message in sent[1:]) == FILE_CONTENT
+
+
+def test_strided_memoryview_body_is_flattened(test_client_factory: TestClientFactory) -> None:
+    every_other_byte = memoryview(b"abcdefgh")[1::2]
+    response = test_client_factory(Response(every_other_byte)).get("/")
+    assert response.status_code == 200
+    assert response.content == b"bdfh"
+    assert response.headers["content-length"] == "4"
+
+
+def test_delete_cookie_keeps_partitioned_attribute() -> None:
+    response = Response()
+    response.delete_cookie("chip", secure=True, samesite="none", partitioned=True)
+    header = response.headers["set-cookie"]
+    assert header.startswith("chip=")
+    assert "Max-Age=0" in header
+    assert "Partitioned" in header
+    assert "Secure" in header
+
+
+def _range_client(tmp_path: Path, test_client_factory: TestClientFactory, **kwargs: Any) -> TestClient:
+    path = tmp_path / "digits.txt"
+    path.write_bytes(b"0123456789")
+    return test_client_factory(FileResponse(path, **kwargs))
+
+
+def test_weak_if_range_never_matches(tmp_path: Path, test_client_factory: TestClientFactory) -> None:
+    client = _range_client(tmp_path, test_client_factory, headers={"etag": 'W/"v1"'})
+    response = client.get("/", headers={"range": "bytes=0-3", "if-range": 'W/"v1"'})
+    assert response.status_code == 200
+    assert response.content == b"0123456789"
+    assert "content-range" not in response.headers
+
+
+def test_range_ignored_for_error_status_and_unsafe_methods(
+    tmp_path: Path, test_client_factory: TestClientFactory
+) -> None:
+    not_found = _range_client(tmp_path, test_client_factory, status_code=404).get("/", headers={"range": "bytes=0-3"})
+    assert not_found.status_code == 404
+    assert not_found.content == b"0123456789"
+    posted = _range_client(tmp_path, test_client_factory).post("/", headers={"range": "bytes=0-3"})
+    assert posted.status_code == 200
+    assert posted.content == b"0123456789"
+    assert "content-range" not in posted.headers
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "scope",
+    [http_scope(method="HEAD"), http_scope(extensions={"http.response.pathsend": {}})],
+    ids=["head", "pathsend"],
+)
+async def test_file_response_without_body_streaming_never_reads_receive(tmp_path: Path, scope: Scope) -> None:
+    path = tmp_path / "page.txt"
+    path.write_bytes(b"content")
+
+    async def receive() -> Message:  # pragma: no cover - must not be called
+        raise AssertionError("nothing to interrupt: receive() should not be awaited")
+
+    sent = await call(FileResponse(path), scope, receive)
+    assert sent[0]["status"] == 200
+    assert sent[-1]["type"] in ("http.response.body", "http.response.pathsend")
+    assert sent[-1].get("body", b"") == b""
+
+
+@pytest.mark.anyio
+async def test_multi_range_on_shrunk_file_raises(tmp_path: Path) -> None:
+    path = tmp_path / "shrinks.txt"
+    path.write_bytes(b"0123456789")
+    response = FileResponse(path, stat_result=path.stat())
+    path.write_bytes(b"01")
+    scope = http_scope(headers=[(b"range", b"bytes=0-1,6-8")], asgi={"spec_version": "2.4"})
+    with pytest.raises(RuntimeError, match="is shorter than expected"):
+        await call(response, scope)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from framework.applications import Application
+from framework.exceptions import StarletteDeprecationWarning
 from framework.middleware import Middleware
 from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response
@@ -24,6 +25,7 @@ from framework.routing import (
     WebSocketRoute,
     compile_path,
     get_name,
+    replace_params,
 )
 from framework.testclient import TestClient
 from framework.types import ASGIApp, Receive, Scope, Send
@@ -754,4 +756,64 @@ def test_http_endpoint_class_is_served_as_an_asgi_app(test_client_factory: TestC
     assert client.post("/items").status_code == 201
     response = client.put("/items")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_router_records_the_matched_route_in_scope(test_client_factory: TestClientFactory) -> None:
+    seen: list[Any] = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        seen.append(request.scope["route"])
+        return PlainTextResponse("ok")
+
+    static = Route("/static", endpoint)
+    dynamic = Route("/items/{item_id}", endpoint)
+    client = test_client_factory(Router(routes=[static, Mount("/api", routes=[dynamic])]))
+    assert client.get("/static").text == "ok"
+    assert client.get("/api/items/3").text == "ok"
+    assert seen == [static, dynamic]
+
+
+def test_host_routes_ignore_case_and_accept_ip_literals(test_client_factory: TestClientFactory) -> None:
+    async def which(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.path_params.get("sub", "literal"))
+
+    app = Router(
+        routes=[
+            Host("{sub}.Example.COM", app=Route("/", which)),
+            Host("[::1]", app=Route("/", which)),
+        ]
+    )
+    client = test_client_factory(app)
+    assert client.get("/", headers={"host": "Docs.example.com"}).text == "docs"
+    assert client.get("/", headers={"host": "[::1]:8000"}).text == "literal"
+    # A malformed Host header matches no host route at all.
+    assert client.get("/", headers={"host": "docs.example.com:evil"}).status_code == 404
+
+
+def test_replace_params_does_not_expand_values_twice() -> None:
+    convertors = compile_path("/{a}/{b}")[2]
+    path, remaining = replace_params("/{a}/{b}", convertors, {"a": "{b}", "b": "x", "extra": 1})
+    assert path == "/{b}/x"
+    assert remaining == {"extra": 1}
+
+
+def test_routers_with_the_same_routes_are_equal() -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")  # pragma: no cover - never called
+
+    def build() -> Router:
+        return Router(routes=[Route("/", endpoint)])
+
+    assert build() == build()
+    assert Mount("/m", app=build()) == Mount("/m", app=build())
+    assert build() != Router(routes=[Route("/other", endpoint)])
+
+
+def test_generator_lifespan_warning_names_the_routing_module() -> None:
+    def lifespan(app: Any) -> Iterator[None]:
+        yield  # pragma: no cover - never run
+
+    with pytest.warns(StarletteDeprecationWarning, match="generator function lifespans are deprecated") as record:
+        Router(lifespan=lifespan)  # type: ignore[arg-type]
+    assert record[0].filename.endswith("routing.py")

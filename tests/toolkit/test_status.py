@@ -5,6 +5,7 @@ import http
 import pytest
 
 from framework import status
+from framework.exceptions import StarletteDeprecationWarning
 
 
 def test_http_constants_match_their_codes() -> None:
@@ -76,3 +77,8 @@ def test_star_import_only_exports_current_names() -> None:
     exec("from framework.status import *", namespace)
     exported = {name for name in namespace if not name.startswith("__")}
     assert exported == set(status.__all__)
+
+
+def test_renamed_constants_warn_with_the_toolkit_category() -> None:
+    with pytest.warns(StarletteDeprecationWarning, match="Use 'HTTP_422_UNPROCESSABLE_CONTENT' instead"):
+        assert status.HTTP_422_UNPROCESSABLE_ENTITY == 422

@@ -9,6 +9,7 @@ import anyio.to_thread
 import httpx
 import pytest
 
+from framework.exceptions import StarletteDeprecationWarning
 from framework.testclient import TestClient, WebSocketDenialResponse, WebSocketTestSession
 from framework.types import Message, Receive, Scope, Send
 from framework.websockets import WebSocketDisconnect
@@ -70,7 +71,7 @@ def test_scope_has_asgi_defaults(test_client_factory: TestClientFactory) -> None
     assert data["root_path"] == ""
     assert data["scheme"] == "http"
     assert data["asgi"]["version"] == "3.0"
-    assert data["extensions"] == {"http.response.debug": {}}
+    assert data["extensions"] == {"http.response.debug": {}, "http.response.trailers": {}}
     assert data["client"] == ["testclient", 50000]
     assert data["server"] == ["testserver", 80]
     assert data["state"] == {}
@@ -284,7 +285,7 @@ def test_redirects_followed_unless_disabled(test_client_factory: TestClientFacto
 
 def test_timeout_argument_warns(test_client_factory: TestClientFactory) -> None:
     client = test_client_factory(scope_echo)
-    with pytest.warns(DeprecationWarning, match="timeout"):
+    with pytest.warns(StarletteDeprecationWarning, match="timeout"):
         client.get("/", timeout=1)
 
 
@@ -650,3 +651,46 @@ def test_client_usable_inside_a_sync_handler(test_client_factory: TestClientFact
         await _respond(send, 200, b"outer+" + text.encode())
 
     assert test_client_factory(outer).get("/").text == "outer+inner"
+
+
+def test_response_trailers_are_collected(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [], "trailers": True})
+        await send({"type": "http.response.body", "body": b"data"})
+        await send({"type": "http.response.trailers", "headers": [(b"x-checksum", b"1")], "more_trailers": True})
+        await send({"type": "http.response.trailers", "headers": [(b"x-status", b"ok")]})
+
+    response = test_client_factory(app).get("/")
+    assert response.status_code == 200
+    assert response.content == b"data"
+    assert response.extensions["http.response.trailers"] == [(b"x-checksum", b"1"), (b"x-status", b"ok")]
+
+
+def test_undeclared_trailers_are_an_error(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"data"})
+        await send({"type": "http.response.trailers", "headers": []})
+
+    with pytest.raises(AssertionError, match="without declaring trailers"):
+        test_client_factory(app).get("/")
+
+
+def test_asgi2_application_is_adapted(test_client_factory: TestClientFactory) -> None:
+    class LegacyApp:
+        def __init__(self, scope: Scope) -> None:
+            self.path = scope["path"]
+
+        async def __call__(self, receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": self.path.encode()})
+
+    response = test_client_factory(LegacyApp).get("/legacy")
+    assert response.status_code == 200
+    assert response.text == "/legacy"
+
+
+def test_ipv6_server_address_has_no_brackets(test_client_factory: TestClientFactory) -> None:
+    data = test_client_factory(scope_echo, base_url="http://[::1]:8080").get("/").json()
+    assert data["server"] == ["::1", 8080]
+    assert dict(data["headers"])["host"] == "[::1]:8080"

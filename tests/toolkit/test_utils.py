@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import functools
 from typing import Any
+from unittest.mock import create_autospec
 
 import pytest
 
 from framework._utils import (
     AwaitableOrContextManagerWrapper,
     collapse_excgroups,
+    create_collapsing_task_group,
     get_route_path,
     is_async_callable,
+    parse_host_header,
 )
 
 
@@ -122,3 +125,66 @@ async def test_awaitable_or_context_manager_wrapper_async_with_closes() -> None:
     async with AwaitableOrContextManagerWrapper(_make()) as thing:
         assert not thing.closed
     assert thing.closed
+
+
+def test_autospec_of_coroutine_function_is_async() -> None:
+    assert is_async_callable(create_autospec(async_func))
+    assert not is_async_callable(create_autospec(sync_func))
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.anyio
+async def test_collapsing_task_group_reraises_single_error_as_itself() -> None:
+    async def fail() -> None:
+        raise _Boom("task failed")
+
+    with pytest.raises(_Boom, match="task failed"):
+        async with create_collapsing_task_group() as task_group:
+            task_group.start_soon(fail)
+
+
+@pytest.mark.anyio
+async def test_collapsing_task_group_keeps_groups_of_several() -> None:
+    async def fail() -> None:
+        raise _Boom("task failed")
+
+    async def fail_twice() -> None:
+        async with create_collapsing_task_group() as task_group:
+            task_group.start_soon(fail)
+            raise _Boom("body failed")
+
+    with pytest.raises(ExceptionGroup) as caught:
+        await fail_twice()
+    assert len(caught.value.exceptions) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "host", "port"),
+    [
+        ("example.com", "example.com", None),
+        ("Example.com:8080", "Example.com", "8080"),
+        ("[::1]:443", "[::1]", "443"),
+        ("[v1.future]", "[v1.future]", None),
+    ],
+)
+def test_parse_host_header_accepts_authorities(header: str, host: str, port: str | None) -> None:
+    parsed = parse_host_header(header)
+    assert parsed is not None
+    assert (parsed.host, parsed.port) == (host, port)
+    assert parsed.is_valid_port
+
+
+@pytest.mark.parametrize(
+    "header", [None, "", "a@b", "a/b", "host:", "host:x", "[::1]x", "[:::]", "::1", "[V1.caps]", "a b"]
+)
+def test_parse_host_header_refuses_malformed(header: str | None) -> None:
+    assert parse_host_header(header) is None
+
+
+def test_host_port_range_is_checked_without_huge_ints() -> None:
+    assert parse_host_header("h:000080").is_valid_port  # type: ignore[union-attr]
+    assert not parse_host_header("h:65536").is_valid_port  # type: ignore[union-attr]
+    assert not parse_host_header("h:" + "9" * 10_000).is_valid_port  # type: ignore[union-attr]

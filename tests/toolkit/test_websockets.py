@@ -8,7 +8,13 @@ import pytest
 from framework.responses import PlainTextResponse
 from framework.testclient import TestClient, WebSocketDenialResponse
 from framework.types import ASGIApp, Message, Receive, Scope, Send
-from framework.websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
+from framework.websockets import (
+    WebSocket,
+    WebSocketClose,
+    WebSocketDisconnect,
+    WebSocketDisconnected,
+    WebSocketState,
+)
 
 TestClientFactory = Callable[..., TestClient]
 Handler = Callable[[WebSocket], Awaitable[None]]
@@ -322,3 +328,24 @@ def test_websocket_requires_websocket_scope() -> None:
 
     with pytest.raises(AssertionError):
         WebSocket({"type": "http", "path": "/", "headers": []}, receive=receive, send=send)
+
+
+@pytest.mark.anyio
+async def test_using_a_closed_websocket_raises_websocket_disconnected() -> None:
+    incoming: list[Message] = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        pass
+
+    websocket = WebSocket({"type": "websocket", "path": "/", "headers": []}, receive, send)
+    await websocket.accept()
+    await websocket.receive()
+    with pytest.raises(WebSocketDisconnected, match='Cannot call "receive"'):
+        await websocket.receive()
+    await websocket.close()
+    with pytest.raises(WebSocketDisconnected, match='Cannot call "send"') as caught:
+        await websocket.send({"type": "websocket.send", "text": "late"})
+    assert isinstance(caught.value, RuntimeError)

@@ -36,6 +36,11 @@ async def socket(websocket: WebSocket) -> None:
     await websocket.close()
 
 
+PREFLIGHT_VARY = (
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+)
+
+
 def build_app(**options: Any) -> Application:
     return Application(
         routes=[
@@ -67,7 +72,8 @@ def test_allow_all_origins_preflight(test_client_factory: TestClientFactory) -> 
     assert response.headers["access-control-allow-methods"] == ", ".join(ALL_METHODS)
     assert response.headers["access-control-max-age"] == "600"
     assert "access-control-allow-credentials" not in response.headers
-    assert "vary" not in response.headers
+    # A preflight answer varies with every Access-Control-Request-* header, even when it says "*".
+    assert response.headers["vary"] == PREFLIGHT_VARY
 
 
 def test_allow_all_origins_simple_request(test_client_factory: TestClientFactory) -> None:
@@ -77,7 +83,7 @@ def test_allow_all_origins_simple_request(test_client_factory: TestClientFactory
     assert response.text == "Homepage"
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["access-control-expose-headers"] == "X-Status, X-Other"
-    assert "vary" not in response.headers
+    assert response.headers["vary"] == "Origin"
 
 
 def test_allow_all_with_credentials_echoes_origin(test_client_factory: TestClientFactory) -> None:
@@ -86,16 +92,14 @@ def test_allow_all_with_credentials_echoes_origin(test_client_factory: TestClien
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://example.org"
     assert response.headers["access-control-allow-credentials"] == "true"
-    assert response.headers["vary"] == "Origin"
+    assert response.headers["vary"] == PREFLIGHT_VARY
 
-    response = client.get("/", headers={"Origin": "https://example.org", "Cookie": "a=b"})
-    assert response.headers["access-control-allow-origin"] == "https://example.org"
-    assert response.headers["access-control-allow-credentials"] == "true"
-    assert response.headers["vary"] == "Origin"
-
-    response = client.get("/", headers={"Origin": "https://example.org"})
-    assert response.headers["access-control-allow-origin"] == "*"
-    assert response.headers["access-control-allow-credentials"] == "true"
+    # With credentials allowed "*" is never sent: browsers reject it for credentialed requests.
+    for headers in ({"Origin": "https://example.org", "Cookie": "a=b"}, {"Origin": "https://example.org"}):
+        response = client.get("/", headers=headers)
+        assert response.headers["access-control-allow-origin"] == "https://example.org"
+        assert response.headers["access-control-allow-credentials"] == "true"
+        assert response.headers["vary"] == "Origin"
 
 
 def test_specific_origins_preflight(test_client_factory: TestClientFactory) -> None:
@@ -108,7 +112,7 @@ def test_specific_origins_preflight(test_client_factory: TestClientFactory) -> N
         "Accept, Accept-Language, Content-Language, Content-Type, X-Example"
     )
     assert response.headers["access-control-allow-methods"] == "GET"
-    assert response.headers["vary"] == "Origin"
+    assert response.headers["vary"] == PREFLIGHT_VARY
 
 
 def test_specific_origins_simple_request(test_client_factory: TestClientFactory) -> None:
@@ -255,3 +259,20 @@ async def test_websocket_origin_check_without_denial_extension_closes_before_acc
     scope = {"type": "websocket", "path": "/ws", "headers": [(b"origin", b"https://evil.org")]}
     await middleware(scope, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_response_without_origin_still_varies_on_origin(test_client_factory: TestClientFactory) -> None:
+    # A cache must not hand this origin-less answer to a cross-origin request, which would get CORS headers.
+    client = test_client_factory(build_app(allow_origins=["https://example.org"]))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.text == "Homepage"
+    assert response.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_query_method_is_among_all_methods(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(build_app(allow_origins=["*"], allow_methods=["*"]))
+    response = client.options("/", headers=preflight(method="QUERY"))
+    assert response.status_code == 200
+    assert "QUERY" in response.headers["access-control-allow-methods"].split(", ")

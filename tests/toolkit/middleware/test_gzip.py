@@ -227,3 +227,76 @@ async def test_pathsend_is_forwarded_uncompressed() -> None:
     await GZipMiddleware(app)(scope, receive, send)
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     assert sent[0]["headers"] == [(b"content-length", b"9000")]
+
+
+def _typed_app(content_type: bytes, body: bytes = b"z" * 2000, status: int = 200) -> Any:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type)]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+@pytest.mark.parametrize("content_type", [b"image/png", b"video/webm", b"application/grpc+json", b"IMAGE/JPEG; q=1"])
+def test_already_compressed_types_are_left_alone(test_client_factory: TestClientFactory, content_type: bytes) -> None:
+    response = test_client_factory(GZipMiddleware(_typed_app(content_type))).get(
+        "/", headers={"accept-encoding": "gzip"}
+    )
+    assert response.content == b"z" * 2000
+    assert "content-encoding" not in response.headers
+    assert "vary" not in response.headers
+
+
+def test_exclude_content_types_can_be_replaced(test_client_factory: TestClientFactory) -> None:
+    custom = GZipMiddleware(_typed_app(b"image/png"), exclude_content_types=("Text/CSV; charset=utf-8",))
+    client = test_client_factory(custom)
+    response = client.get("/", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.content == b"z" * 2000  # httpx decodes the gzip body
+
+    csv = GZipMiddleware(_typed_app(b"text/csv"), exclude_content_types=("Text/CSV; charset=utf-8",))
+    assert "content-encoding" not in test_client_factory(csv).get("/", headers={"accept-encoding": "gzip"}).headers
+
+
+def test_partial_content_is_not_compressed(test_client_factory: TestClientFactory) -> None:
+    response = test_client_factory(GZipMiddleware(_typed_app(b"text/plain", status=206))).get(
+        "/", headers={"accept-encoding": "gzip"}
+    )
+    assert response.status_code == 206
+    assert response.content == b"z" * 2000
+    assert "content-encoding" not in response.headers
+
+
+@pytest.mark.parametrize("more_body", [True, False])
+def test_trailers_drop_content_length(test_client_factory: TestClientFactory, more_body: bool) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [], "trailers": True})
+        await send({"type": "http.response.body", "body": b"t" * 3000, "more_body": more_body})
+        if more_body:
+            await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.trailers", "headers": [(b"x-done", b"1")]})
+
+    response = test_client_factory(GZipMiddleware(app)).get("/", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert "content-length" not in response.headers
+    assert response.content == b"t" * 3000
+    assert response.extensions["http.response.trailers"] == [(b"x-done", b"1")]
+
+
+def test_large_chunks_are_compressed_off_the_event_loop(test_client_factory: TestClientFactory) -> None:
+    body = bytes(range(256)) * 1024
+    app = GZipMiddleware(_typed_app(b"application/octet-stream", body), thread_minimum_size=1024)
+    response = test_client_factory(app).get("/", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.content == body
+
+
+def test_vary_lines_are_folded(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"vary", b"Cookie"), (b"vary", b"Origin")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"v" * 1000})
+
+    response = test_client_factory(GZipMiddleware(app)).get("/", headers={"accept-encoding": "gzip"})
+    assert response.headers.get_list("vary") == ["Cookie, Origin, Accept-Encoding"]

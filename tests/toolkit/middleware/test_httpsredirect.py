@@ -101,3 +101,23 @@ async def test_ipv6_host_keeps_brackets() -> None:
     await HTTPSRedirectMiddleware(app)(scope, receive, send)
     assert sent[0]["status"] == 307
     assert (b"location", b"https://[::1]/p") in sent[0]["headers"]
+
+
+@pytest.mark.parametrize("host", ["example.com:70000", "[:::]"])
+def test_no_usable_host_and_no_server_is_400(test_client_factory: TestClientFactory, host: str) -> None:
+    redirect = HTTPSRedirectMiddleware(PlainTextResponse("never"))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope.pop("server", None)
+        await redirect(scope, receive, send)
+
+    response = test_client_factory(app).get("/", headers={"host": host}, follow_redirects=False)
+    assert response.status_code == 400
+    assert response.text == "Invalid host header"
+
+
+def test_malformed_host_falls_back_to_server_address(test_client_factory: TestClientFactory) -> None:
+    app = HTTPSRedirectMiddleware(PlainTextResponse("never"))
+    response = test_client_factory(app).get("/x", headers={"host": "bad host"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "https://testserver/x"

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -17,7 +18,7 @@ from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse
 from framework.routing import Mount, Route, WebSocketRoute
 from framework.testclient import TestClient
-from framework.types import Receive, Scope, Send
+from framework.types import Message, Receive, Scope, Send
 from framework.websockets import WebSocket
 
 TestClientFactory = Callable[..., TestClient]
@@ -74,6 +75,10 @@ def build_app(provider: TracerProvider) -> Application:
     )
 
 
+def build_app_untraced() -> Application:
+    return Application(routes=[Route("/users/{user_id:int}", get_user), Route("/unavailable", unavailable)])
+
+
 def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
     spans = exporter.get_finished_spans()
     assert len(spans) == 1, [span.name for span in spans]
@@ -87,7 +92,7 @@ def test_server_span_for_routed_request(
     response = client.get("/users/42", headers={"User-Agent": "probe/1.0"})
     assert response.status_code == 200
     span = only_span(exporter)
-    assert span.name == "GET /users/{user_id:int}"
+    assert span.name == "GET /users/{user_id}"
     assert span.kind is SpanKind.SERVER
     assert span.attributes is not None
     assert dict(span.attributes) == {
@@ -95,11 +100,12 @@ def test_server_span_for_routed_request(
         "url.path": "/users/42",
         "url.scheme": "http",
         "server.address": "testserver",
+        "server.port": 80,
         "user_agent.original": "probe/1.0",
         "client.address": "testclient",
         "network.protocol.version": "1.1",
         "http.response.status_code": 200,
-        "http.route": "/users/{user_id:int}",
+        "http.route": "/users/{user_id}",
     }
     assert span.status.status_code is StatusCode.UNSET
     # The span is current while the endpoint runs.
@@ -139,7 +145,7 @@ def test_method_not_allowed_still_names_the_route(
     client = test_client_factory(build_app(provider))
     assert client.post("/users/1").status_code == 405
     span = only_span(exporter)
-    assert span.name == "POST /users/{user_id:int}"
+    assert span.name == "POST /users/{user_id}"
 
 
 def test_5xx_response_marks_error(
@@ -196,17 +202,69 @@ def test_malformed_traceparent_starts_a_new_trace(
     assert span.context.trace_id != 0
 
 
-def test_websocket_span(
+def test_websocket_is_not_traced(
     test_client_factory: TestClientFactory, provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     client = test_client_factory(build_app(provider))
     with client.websocket_connect("/ws/lobby") as websocket:
         assert websocket.receive_text() == "hi"
-    span = only_span(exporter)
-    assert span.name == "WEBSOCKET /ws/{room}"
-    assert span.attributes is not None
-    assert span.attributes["url.scheme"] == "ws"
-    assert span.attributes["http.response.status_code"] == 101
+    assert exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize("excluded", [[r"/unavailable$", r"\?secret="], r"/unavailable$, \?secret="])
+def test_excluded_urls_are_not_traced(
+    test_client_factory: TestClientFactory,
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+    excluded: str | list[str],
+) -> None:
+    app = OpenTelemetryMiddleware(build_app_untraced(), excluded_urls=excluded, tracer_provider=provider)
+    client = test_client_factory(app)
+    assert client.get("/unavailable").status_code == 503
+    assert client.get("/users/7?secret=1").status_code == 200
+    assert exporter.get_finished_spans() == ()
+    assert client.get("/users/7").status_code == 200
+    assert only_span(exporter).name == "GET /users/{user_id}"
+
+
+def test_nested_middlewares_make_one_span(
+    test_client_factory: TestClientFactory, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    inner = build_app(provider)
+    outer = Application(
+        routes=[Mount("/inner", app=inner)],
+        middleware=[Middleware(OpenTelemetryMiddleware, tracer_provider=provider)],
+    )
+    assert test_client_factory(outer).get("/inner/users/3").status_code == 200
+    assert only_span(exporter).name.startswith("GET /inner")
+
+
+def test_no_op_provider_disables_tracing(
+    test_client_factory: TestClientFactory, exporter: InMemorySpanExporter
+) -> None:
+    app = OpenTelemetryMiddleware(build_app_untraced(), tracer_provider=trace.NoOpTracerProvider())
+    assert test_client_factory(app).get("/users/1").status_code == 200
+    assert exporter.get_finished_spans() == ()
+
+
+@pytest.mark.anyio
+async def test_lowercase_method_is_normalised(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+    scope: Scope = {"type": "http", "method": "get", "path": "/", "query_string": b"", "headers": []}
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await OpenTelemetryMiddleware(PlainTextResponse("raw"), tracer_provider=provider)(scope, receive, send)
+    assert sent[0]["status"] == 200
+    attributes = only_span(exporter).attributes
+    assert attributes is not None
+    assert attributes["http.request.method"] == "GET"
+    assert attributes["http.request.method_original"] == "get"
+    assert "server.address" not in attributes
 
 
 def test_plain_asgi_app_and_lifespan(

@@ -12,7 +12,7 @@ import pytest
 
 from framework.applications import Application
 from framework.middleware import Middleware
-from framework.middleware.sessions import SessionMiddleware
+from framework.middleware.sessions import Session, SessionMiddleware
 from framework.requests import Request
 from framework.responses import JSONResponse
 from framework.routing import Mount, Route, WebSocketRoute
@@ -89,17 +89,32 @@ def test_session_round_trip(test_client_factory: TestClientFactory) -> None:
     assert client.get("/view_session").json() == {"session": {}}
 
 
-def test_cookie_resent_while_session_holds_data(test_client_factory: TestClientFactory) -> None:
+def test_cookie_sent_only_when_session_changes(test_client_factory: TestClientFactory) -> None:
     client = test_client_factory(build_app())
     first = client.post("/update_session", json={"a": 1})
-    assert "set-cookie" in first.headers
-    # Every response re-sends the cookie, so that Max-Age keeps sliding for active users.
+    assert "Max-Age=1209600" in first.headers["set-cookie"]
+    assert first.headers["vary"] == "Cookie"
+    # Reading does not rewrite the cookie, but the answer still depends on it.
     read = client.get("/view_session")
     assert read.json() == {"session": {"a": 1}}
-    assert "Max-Age=1209600" in read.headers["set-cookie"]
+    assert "set-cookie" not in read.headers
+    assert read.headers["vary"] == "Cookie"
     changed = client.post("/update_session", json={"b": 2})
     assert "set-cookie" in changed.headers
     assert client.get("/view_session").json() == {"session": {"a": 1, "b": 2}}
+
+
+def test_untouched_session_adds_neither_cookie_nor_vary(test_client_factory: TestClientFactory) -> None:
+    async def ignores_session(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app = Application(
+        routes=[Route("/", ignores_session)], middleware=[Middleware(SessionMiddleware, secret_key=SECRET)]
+    )
+    response = test_client_factory(app).get("/", headers={"Cookie": f"session={signed_cookie({'user': 1})}"})
+    assert response.json() == {"ok": True}
+    assert "set-cookie" not in response.headers
+    assert "vary" not in response.headers
 
 
 def test_no_cookie_without_session_data(test_client_factory: TestClientFactory) -> None:
@@ -111,7 +126,42 @@ def test_no_cookie_without_session_data(test_client_factory: TestClientFactory) 
     old = signed_cookie({"user": 1}, age=60)
     response = client.get("/view_session", headers={"Cookie": f"session={old}"})
     assert response.json() == {"session": {"user": 1}}
-    assert "Max-Age=100" in response.headers["set-cookie"]
+    assert "set-cookie" not in response.headers
+
+
+def test_zero_max_age_is_sent(test_client_factory: TestClientFactory) -> None:
+    response = test_client_factory(build_app(max_age=0)).post("/update_session", json={"a": 1})
+    assert response.status_code == 200
+    assert "; Max-Age=0; " in response.headers["set-cookie"]
+
+
+def test_session_dict_tracks_reads_and_writes() -> None:
+    session = Session({"a": 1})
+    assert not session.accessed
+    assert not session.modified
+    session.mark_accessed()
+    assert session.accessed
+    assert not session.modified
+    # Operations that leave the contents alone are not changes.
+    for no_change in (lambda s: s.pop("missing", None), lambda s: s.setdefault("a", 2)):
+        fresh = Session({"a": 1})
+        no_change(fresh)
+        assert not fresh.modified
+    changes: list[Callable[[Session], object]] = [
+        lambda s: s.__setitem__("b", 2),
+        lambda s: s.__delitem__("a"),
+        lambda s: s.pop("a"),
+        lambda s: s.popitem(),
+        lambda s: s.setdefault("b", 2),
+        lambda s: s.update(b=2),
+        lambda s: s.__ior__({"b": 2}),
+        lambda s: s.clear(),
+    ]
+    for change in changes:
+        fresh = Session({"a": 1})
+        change(fresh)
+        assert fresh.modified
+        assert fresh.accessed
 
 
 def test_expired_cookie_gives_empty_session(test_client_factory: TestClientFactory) -> None:

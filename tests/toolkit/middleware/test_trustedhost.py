@@ -133,3 +133,17 @@ def test_websocket_with_invalid_host_is_denied(test_client_factory: TestClientFa
 def test_bad_wildcard_patterns_fail_at_construction(pattern: str) -> None:
     with pytest.raises(AssertionError, match=r"Domain wildcard patterns must be like '\*\.example\.com'\."):
         TrustedHostMiddleware(homepage, allowed_hosts=[pattern])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("host", ["[::1]evil.example.com", "[::1]:", "example.com:evil", "a@example.com"])
+def test_malformed_host_header_is_refused(test_client_factory: TestClientFactory, host: str) -> None:
+    async def ok(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")  # pragma: no cover - never reached
+
+    app = Application(
+        routes=[Route("/", ok)],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["[::1]", "example.com", "*.example.com"])],
+    )
+    response = test_client_factory(app).get("/", headers={"host": host})
+    assert response.status_code == 400
+    assert response.text == "Invalid host header"
