@@ -20,6 +20,7 @@ from dependency_injector import containers, providers
 from framework.applications import Application
 from framework.controllers.compiler import ControllerRoute, build_routes, compile_controller
 from framework.controllers.decorators import ControllerSpec, controller_spec
+from framework.di.creators import instantiator
 from framework.di.errors import ConfigurationError
 from framework.di.graph import (
     check_captive_dependencies,
@@ -115,12 +116,12 @@ def _compile_controllers(container: Any, controllers: Sequence[type]) -> list[Co
                 f"{getattr(cls, '__name__', cls)!s} is not a controller. Fix: decorate the class with "
                 "@controller(...) from framework.controllers."
             )
-        make_instance, pulled = _controller_provider(container, cls, spec)
+        provider, pulled = _controller_provider(container, cls, spec)
         guards = tuple(
             _container_provider(container, item, f"{cls.__name__}: dependencies") for item in spec.dependencies
         )
-        routes = compile_controller(cls, spec, make_instance=make_instance, guards=guards, providers=pulled)
-        _check_connection_kind(container, make_instance, routes)
+        routes = compile_controller(cls, spec, make_instance=instantiator(provider), guards=guards, providers=pulled)
+        _check_connection_kind(container, provider, routes)
         compiled.extend(routes)
     return compiled
 

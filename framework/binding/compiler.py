@@ -27,7 +27,7 @@ from framework.requests import HTTPConnection, Request
 from framework.responses import Response
 from framework.websockets import WebSocket
 
-__all__ = ["CompiledHandler", "compile_handler"]
+__all__ = ["CompiledHandler", "compile_handler", "error_response"]
 
 # (argument name, extractor, loc prefix used for its errors)
 _SyncStep = tuple[str, SyncExtractor, tuple[str, ...]]
@@ -117,6 +117,7 @@ class CompiledHandler:
         "_sync_steps",
         "body_annotation",
         "body_media_type",
+        "direct_render",
         "function",
         "is_async",
         "parameters",
@@ -162,6 +163,9 @@ class CompiledHandler:
         self._reads_form = any(p.source in ("form", "file") for p in parameters)
         self._background = next((p.name for p in parameters if p.source == "background"), None)
         self._render: Renderer = _renderer(where, response_annotation, status_code, response_class)
+        # A handler that reads nothing from the request can be awaited and rendered by its endpoint inline.
+        simple = self.is_async and not parameters and not websocket
+        self.direct_render: Renderer | None = self._render if simple else None
 
     def __repr__(self) -> str:
         return f"CompiledHandler({self.where!r}, path={self.path!r})"
@@ -184,10 +188,8 @@ class CompiledHandler:
             else:
                 kwargs = None
                 result = await bound() if self.is_async else await run_in_threadpool(bound)
-        except DomainError as exc:
-            response = domain_error_problem(exc, request.url.path)
-        except HTTPException as exc:
-            response = http_exception_problem(exc, request.url.path)
+        except (DomainError, HTTPException) as exc:
+            response = error_response(exc, request)
         else:
             response = self._render(result)
             if self._background is not None and kwargs is not None:
@@ -206,6 +208,13 @@ class CompiledHandler:
             await websocket.close(code=_WS_POLICY_VIOLATION, reason=reason.encode()[:120].decode(errors="ignore"))
             return
         await bound(**kwargs)
+
+
+def error_response(exc: DomainError | HTTPException, request: Request) -> Response:
+    """The problem-details response for an error a handler raised (or its controller's construction)."""
+    if isinstance(exc, DomainError):
+        return domain_error_problem(exc, request.url.path)
+    return http_exception_problem(exc, request.url.path)
 
 
 def _renderer(where: str, annotation: Any, status_code: int | None, response_class: type[Response] | None) -> Renderer:

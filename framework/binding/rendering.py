@@ -73,6 +73,23 @@ def _is_untyped(annotation: Any) -> bool:
     return origin in (dict, list) and all(arg is Any for arg in args)
 
 
+def _is_text_data(annotation: Any) -> bool:
+    """`str`, or dicts with `str` keys and lists built only from those (`dict[str, str]`, `list[dict[str, str]]`).
+
+    Validating such a result can only reject it or turn a `str` subclass into `str`, which JSON cannot tell
+    apart; encoding it directly skips a validation pass (number-typed leaves are excluded: validation turns
+    `1` into `1.0` for `float`, so it changes their JSON).
+    """
+    if annotation is str:
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return args[0] is str and _is_text_data(args[1])
+    if origin is list and len(args) == 1:
+        return _is_text_data(args[0])
+    return False
+
+
 def _strip_none(annotation: Any) -> Any:
     if get_origin(annotation) in (Union, types.UnionType):
         args = tuple(arg for arg in get_args(annotation) if arg is not type(None))
@@ -95,6 +112,8 @@ def build_encoder(annotation: Any) -> Encoder:
     """The function that encodes a (non-None, non-Response) result as JSON bytes for this return annotation."""
     annotation = _strip_none(annotation)
     if annotation is None or annotation is type(None) or _is_untyped(annotation) or _is_response_type(annotation):
+        return pydantic_core.to_json
+    if _is_text_data(annotation):
         return pydantic_core.to_json
     adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     serializer, validate = adapter.serializer, adapter.validate_python
@@ -125,14 +144,17 @@ def default_status(status_code: int | None, annotation: Any) -> int:
 def _custom_renderer(response_class: type[Response], status: int, empty_status: int, encode: Encoder) -> Renderer:
     """Results for a declared `response_class`: text for HTML/plain classes, JSON-compatible data for others."""
 
+    raw_json = issubclass(response_class, RawJSONResponse)
+    takes_text = not issubclass(response_class, JSONResponse)
+
     def render_custom(result: Any) -> Response:
         if isinstance(result, Response):
             return result
         if result is None:
             return Response(status_code=empty_status)
-        if issubclass(response_class, RawJSONResponse):
+        if raw_json:
             return response_class(encode(result), status_code=status)
-        if isinstance(result, str | bytes) and not issubclass(response_class, JSONResponse):
+        if takes_text and isinstance(result, str | bytes):
             return response_class(result, status_code=status)
         return response_class(pydantic_core.from_json(encode(result)), status_code=status)
 

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from framework.binding import CompiledHandler
+from framework.binding.compiler import error_response
 from framework.di.background import in_fresh_scopes
 from framework.di.scope import _current
 from framework.exceptions import HTTPException
-from framework.problems import http_exception_problem
+from framework.problems import DomainError, http_exception_problem
 from framework.requests import Request
 from framework.routing import Route
 from framework.types import Receive, Scope, Send
@@ -41,7 +42,9 @@ def bind_handler(
         return guarded
 
     def bound(**kwargs: Any) -> Any:
-        return function(make_instance(), **kwargs)
+        if kwargs:
+            return function(make_instance(), **kwargs)
+        return function(make_instance())
 
     return bound
 
@@ -49,11 +52,13 @@ def bind_handler(
 class _HandlerEndpoint:
     """What both endpoint kinds hold: the compiled handler, the bound-call factory and the route's metadata."""
 
-    __slots__ = ("__framework_route__", "bound", "compiled")
+    __slots__ = ("__framework_route__", "bound", "compiled", "direct_render")
 
     def __init__(self, compiled: CompiledHandler, bound: Callable[..., Any], meta: Any = None) -> None:
         self.compiled = compiled
         self.bound = bound
+        # Set for handlers that take no request arguments: served inline, without the binder's coroutine.
+        self.direct_render = compiled.direct_render
         # What OpenAPI and tooling read about the route (a ControllerRoute).
         self.__framework_route__ = meta
 
@@ -71,9 +76,20 @@ class HTTPHandlerEndpoint(_HandlerEndpoint):
         request_scope = _current.get(None)
         if request_scope is not None:
             request_scope.connection = request
-        response = await self.compiled(self.bound, request)
+        render = self.direct_render
+        if render is None:
+            response = await self.compiled(self.bound, request)
+        else:
+            try:
+                result = await self.bound()
+            except (DomainError, HTTPException) as exc:
+                response = error_response(exc, request)
+            else:
+                response = render(result)
         if response.background is not None:
             response.background = in_fresh_scopes(response.background)
+        if request_scope is not None:
+            send = request_scope.send_for_response(send)
         await response(scope, receive, send)
 
 

@@ -31,10 +31,11 @@ class RequestScopeMiddleware:
             return
         # Inlined rather than delegated to a helper coroutine: this runs on every request.
         request_scope = RequestScope(scope, receive, send)
+        request_scope._wrapped_send = wrapped = request_scope.send_through
         token = _current.set(request_scope)
         try:
             try:
-                await self.app(scope, receive, request_scope.send_through)
+                await self.app(scope, receive, wrapped)
                 if not request_scope._started and request_scope._before_response:
                     # The server will answer 500 for an app that sent nothing: units of work roll back.
                     await request_scope.run_before_response(500)
@@ -49,6 +50,10 @@ class RequestScopeMiddleware:
                 await _send_failure(failure, scope, receive, send)
         finally:
             _current.reset(token)
+            # Break the scope -> send wrapper -> scope (and scope -> Request -> wrapper) cycles now, so the
+            # scope is freed by reference counting instead of waiting for (and feeding) the cyclic collector.
+            request_scope._wrapped_send = None
+            request_scope.connection = None
 
 
 async def _send_failure(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from types import FunctionType
 from typing import Any, TypeVar
 
 from dependency_injector import providers
 
+from framework.di.creators import creator
 from framework.di.scope import RequestScope, _current, current_scope
 from framework.requests import Request
 from framework.websockets import WebSocket
@@ -47,6 +49,8 @@ class RequestScoped(providers.Factory[T]):
         self, provides: Callable[..., T] | str | None = None, *args: Any, closer: Closer | None = None, **kwargs: Any
     ) -> None:
         self._closer = closer
+        # The generated creation function, built after the first creation showed the graph is synchronous.
+        self._create: object = _UNBUILT
         super().__init__(provides, *args, **kwargs)
 
     def __deepcopy__(self, memo: dict[Any, Any] | None) -> RequestScoped[T]:
@@ -67,10 +71,94 @@ class RequestScoped(providers.Factory[T]):
         instance = cache.get(self, _MISSING)
         if instance is not _MISSING:
             return instance
-        instance = _factory_provide(self, args, kwargs)
+        create = self._create
+        if create.__class__ is FunctionType and not args and not kwargs:
+            instance = create()
+        else:
+            instance = _factory_provide(self, args, kwargs)
+            if create is _UNBUILT and self.is_async_mode_disabled():
+                # Asynchronous dependencies would need dependency-injector's future handling: never generated.
+                self._create = creator(self)
         cache[self] = instance
         self.on_created(instance, scope)
         return instance
+
+    # Anything that changes what the factory creates (or how) drops the generated creation function.
+    def _changed(self) -> None:
+        self._create = _UNBUILT
+
+    def set_provides(self, provides: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().set_provides(provides)
+
+    def set_args(self, *args: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().set_args(*args)
+
+    def add_args(self, *args: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().add_args(*args)
+
+    def clear_args(self) -> RequestScoped[T]:
+        self._changed()
+        return super().clear_args()
+
+    def set_kwargs(self, **kwargs: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().set_kwargs(**kwargs)
+
+    def add_kwargs(self, **kwargs: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().add_kwargs(**kwargs)
+
+    def clear_kwargs(self) -> RequestScoped[T]:
+        self._changed()
+        return super().clear_kwargs()
+
+    def set_attributes(self, **kwargs: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().set_attributes(**kwargs)
+
+    def add_attributes(self, **kwargs: Any) -> RequestScoped[T]:
+        self._changed()
+        return super().add_attributes(**kwargs)
+
+    def clear_attributes(self) -> RequestScoped[T]:
+        self._changed()
+        return super().clear_attributes()
+
+    def enable_async_mode(self) -> None:
+        self._changed()
+        super().enable_async_mode()
+
+    def reset_async_mode(self) -> None:
+        self._changed()
+        super().reset_async_mode()
+
+    def fast_resolver(self) -> Callable[[], Any]:
+        """A zero-argument function equivalent to calling this provider, for generated creation functions.
+
+        It skips dependency-injector's call machinery while nothing overrides the provider and its creation
+        function is generated (a synchronous graph); otherwise it calls the provider.
+        """
+        if type(self)._provide is not RequestScoped._provide:
+            return self  # a subclass that changes how instances are provided keeps its own path
+        provider = self
+
+        def resolve() -> Any:
+            create = provider._create
+            if create.__class__ is FunctionType and provider.last_overriding is None:
+                scope = _current.get(None)
+                if scope is not None:
+                    cache = scope.cache
+                    instance = cache.get(provider, _MISSING)
+                    if instance is _MISSING:
+                        instance = cache[provider] = create()
+                        provider.on_created(instance, scope)
+                    return instance
+            return provider()
+
+        return resolve
 
     def on_created(self, instance: Any, scope: RequestScope) -> None:
         """Register the teardown of a new instance on its scope (the extension point for units of work)."""
@@ -86,6 +174,7 @@ class RequestScoped(providers.Factory[T]):
 
 
 _MISSING = object()
+_UNBUILT = object()
 # Factory's own providing strategy, looked up once (a cpdef method called unbound skips super() per call).
 _factory_provide: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any] = providers.Factory._provide  # type: ignore[attr-defined]
 
@@ -140,7 +229,25 @@ class CurrentScope(providers.Provider[RequestScope]):
 class CurrentRequest(providers.Provider[Request]):
     """Provides the `Request` of the current HTTP request scope."""
 
+    def fast_resolver(self) -> Callable[[], Any]:
+        """A zero-argument function equivalent to calling this provider, for generated creation functions."""
+        provider = self
+
+        def resolve() -> Any:
+            if provider.last_overriding is None:
+                scope = _current.get(None)
+                if scope is not None and scope.connection.__class__ is Request:
+                    return scope.connection
+            return provider()
+
+        return resolve
+
     def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request:
+        scope = _current.get(None)
+        if scope is not None:
+            connection = scope.connection
+            if connection.__class__ is Request:  # the common case, decided without the general lookup
+                return connection
         request: Request = _connection(self, Request, "http", "an HTTP request")
         return request
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 
+from framework._exception_handler import SendTracker
 from framework.types import Message, Receive, Scope, Send
 
 __all__ = [
@@ -49,6 +50,7 @@ class RequestScope:
         "_on_exit",
         "_started",
         "_token",
+        "_wrapped_send",
         "asgi_scope",
         "cache",
         "connection",
@@ -68,6 +70,8 @@ class RequestScope:
         # Response gate state, used by the scope middleware for HTTP scopes.
         self._started = False
         self._failure: Exception | None = None
+        # The `send_through` handed to the app by the scope middleware (see `send_for_response`).
+        self._wrapped_send: Send | None = None
 
     def __repr__(self) -> str:
         kind = self.asgi_scope["type"] if self.asgi_scope is not None else "standalone"
@@ -122,6 +126,25 @@ class RequestScope:
                     return
         assert self.send is not None
         await self.send(message)
+
+    def send_for_response(self, send: Send) -> Send:
+        """The `send` an endpoint uses for a response it starts now: the server's own when nothing waits for it.
+
+        When `send` is this scope's `send_through` (directly or inside the exception middleware's send
+        tracker) and no before-response callback is registered, the response gate has nothing to do:
+        skipping it saves a coroutine per message. Any other `send` (a middleware's wrapper) is kept.
+        """
+        wrapped, raw = self._wrapped_send, self.send
+        if wrapped is None or raw is None or self._before_response or self._failure is not None:
+            return send
+        if send is wrapped:
+            self._started = True
+            return raw
+        if isinstance(send, SendTracker) and send.send is wrapped:
+            # The exception middleware's tracker around our gate: keep the tracker, drop the gate under it.
+            self._started = True
+            send.send = raw
+        return send
 
     async def close(self, exc: BaseException | None) -> None:
         """Run the exit callbacks (LIFO), each shielded, each seeing `exc`; re-raise the first failure if clean."""
