@@ -168,6 +168,10 @@ class SimpleUser(BaseUser):
     def display_name(self) -> str:
         return self.username
 
+    @property
+    def identity(self) -> str:
+        return self.username
+
 
 class UnauthenticatedUser(BaseUser):
     """Stands in for "nobody" so endpoints never have to test for None."""
@@ -178,4 +182,8 @@ class UnauthenticatedUser(BaseUser):
 
     @property
     def display_name(self) -> str:
+        return ""
+
+    @property
+    def identity(self) -> str:
         return ""

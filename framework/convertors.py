@@ -109,9 +109,12 @@ class FloatConvertor(Convertor[float]):
 
 
 class UUIDConvertor(Convertor[uuid.UUID]):
-    """A UUID in its canonical 8-4-4-4-12 hexadecimal form."""
+    """32 hexadecimal digits in 8-4-4-4-12 groups; the dashes between groups may be left out.
 
-    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    Either case is accepted; URLs built with `url_path_for` always use the canonical dashed form.
+    """
+
+    regex = "[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}"
 
     def convert(self, value: str) -> uuid.UUID:
         return uuid.UUID(value)

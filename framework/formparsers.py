@@ -8,12 +8,14 @@ write happens in a worker thread so the event loop never blocks on the filesyste
 
 from __future__ import annotations
 
+import codecs
 import re
+import warnings
 from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, EnumMeta
 from tempfile import SpooledTemporaryFile
-from typing import IO, TYPE_CHECKING, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 import anyio
@@ -22,6 +24,7 @@ import python_multipart as multipart
 from python_multipart.exceptions import FormParserError
 
 from framework.datastructures import FormData, Headers, UploadFile
+from framework.exceptions import StarletteDeprecationWarning
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks, QuerystringCallbacks
@@ -29,7 +32,19 @@ if TYPE_CHECKING:
 __all__ = ["FormMessage", "FormParser", "MultiPartException", "MultiPartParser"]
 
 
-class FormMessage(Enum):
+class _DeprecatedEnumType(EnumMeta):
+    """Warn when the enum is looked up by value; nothing in the parsers uses it any more."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        warnings.warn(
+            f"`{cls.__name__}` is deprecated and will be removed in a future version.",
+            category=StarletteDeprecationWarning,
+            stacklevel=2,
+        )
+        return super().__call__(*args, **kwargs)
+
+
+class FormMessage(Enum, metaclass=_DeprecatedEnumType):
     FIELD_START = 1
     FIELD_NAME = 2
     FIELD_DATA = 3
@@ -55,6 +70,19 @@ def _user_safe_decode(src: bytes | bytearray, codec: str) -> str:
 
 def _part_too_large(max_part_size: int) -> MultiPartException:
     return MultiPartException(f"Part exceeded maximum size of {int(max_part_size / 1024)}KB.")
+
+
+def _field_too_large(max_part_size: int) -> MultiPartException:
+    return MultiPartException(f"Field exceeded maximum size of {int(max_part_size / 1024)}KB.")
+
+
+def _resolve_charset(charset: str) -> str:
+    # Looked up once per body: an unknown charset is not cached by `codecs`, so decoding every part
+    # with it would repeat the (failing) codec search. Unknown charsets read as latin-1.
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return "latin-1"
 
 
 def _too_many_fields(max_fields: int | float) -> MultiPartException:
@@ -134,7 +162,8 @@ def _decode_form_value(raw: bytearray) -> str:
 class FormParser:
     """Parse an ``application/x-www-form-urlencoded`` body into :class:`FormData`.
 
-    Unlike Starlette, the number of fields and the size of each name and value are limited.
+    The number of fields and the combined size of each field's name and value are limited, so a
+    huge body cannot be turned into an unbounded number or size of strings.
     """
 
     def __init__(
@@ -150,33 +179,38 @@ class FormParser:
         self.max_fields = max_fields
         self.max_part_size = max_part_size
         self.items: list[tuple[str, str | UploadFile]] = []
-        self._fields = 0
-        self._name = bytearray()
-        self._value = bytearray()
+        self._current_fields = 0
+        self._current_field_size = 0
+        self._field_name = bytearray()
+        self._field_value = bytearray()
 
     def on_field_start(self) -> None:
-        self._fields += 1
-        if self._fields > self.max_fields:
-            raise _too_many_fields(self.max_fields)
-        self._name = bytearray()
-        self._value = bytearray()
+        self._current_field_size = 0
+        self._field_name = bytearray()
+        self._field_value = bytearray()
 
     def on_field_name(self, data: bytes, start: int, end: int) -> None:
-        self._append(self._name, data, start, end)
+        self._grow(end - start)
+        self._field_name += data[start:end]
 
     def on_field_data(self, data: bytes, start: int, end: int) -> None:
-        self._append(self._value, data, start, end)
+        self._grow(end - start)
+        self._field_value += data[start:end]
 
     def on_field_end(self) -> None:
-        self.items.append((_decode_form_value(self._name), _decode_form_value(self._value)))
+        self._current_fields += 1
+        if self._current_fields > self.max_fields:
+            raise _too_many_fields(self.max_fields)
+        self.items.append((_decode_form_value(self._field_name), _decode_form_value(self._field_value)))
 
     def on_end(self) -> None:
         pass
 
-    def _append(self, buffer: bytearray, data: bytes, start: int, end: int) -> None:
-        if len(buffer) + (end - start) > self.max_part_size:
-            raise _part_too_large(self.max_part_size)
-        buffer += data[start:end]
+    def _grow(self, size: int) -> None:
+        # Checked before buffering: the limit holds even when one chunk carries the whole body.
+        self._current_field_size += size
+        if self._current_field_size > self.max_part_size:
+            raise _field_too_large(self.max_part_size)
 
     async def parse(self) -> FormData:
         callbacks: QuerystringCallbacks = {
@@ -321,7 +355,7 @@ class MultiPartParser:
 
     def _boundary(self) -> bytes:
         _, params = _parse_options_header(self.headers.get("Content-Type", ""))
-        self._charset = _user_safe_decode(params.get(b"charset", b"utf-8"), "latin-1")
+        self._charset = _resolve_charset(params.get(b"charset", b"utf-8").decode("latin-1"))
         boundary = params.get(b"boundary")
         if not boundary:
             raise MultiPartException("Missing boundary in multipart.")
@@ -347,7 +381,8 @@ class MultiPartParser:
                     await self._flush_files()
                 parser.finalize()
             except FormParserError as exc:
-                raise MultiPartException(f"Malformed multipart body: {exc}") from None
+                # The parser's own wording may echo client bytes or internals: keep the client message fixed.
+                raise MultiPartException("Invalid multipart data.") from exc
         except BaseException:
             # Parse errors, limits, client disconnects and cancellation all end here: no file leaks.
             self._close_files(self._files)

@@ -20,7 +20,8 @@ from framework.routing import BaseRoute, Host, Mount, Route
 __all__ = ["BaseSchemaGenerator", "EndpointInfo", "OpenAPIResponse", "SchemaGenerator"]
 
 _CONVERTOR = re.compile(r":\w+}")
-_HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options")
+_HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options", "query")
+_OPENAPI_VERSION = re.compile(r"(\d+)\.(\d+)")
 
 
 class OpenAPIResponse(Response):
@@ -106,8 +107,17 @@ class SchemaGenerator(BaseSchemaGenerator):
         # Copy the path items so that generating a schema never mutates ``base_schema``.
         paths: dict[str, Any] = {path: dict(item) for path, item in schema.get("paths", {}).items()}
         schema["paths"] = paths
+        supports_query = _supports_query(schema.get("openapi", ""))
         for endpoint in self.get_endpoints(routes):
+            if endpoint.http_method == "query" and not supports_query:
+                continue
             parsed = self.parse_docstring(endpoint.func)
             if parsed:
                 paths.setdefault(endpoint.path, {})[endpoint.http_method] = parsed
         return schema
+
+
+def _supports_query(openapi: object) -> bool:
+    """The QUERY method only exists as a path item operation from OpenAPI 3.2 on."""
+    match = _OPENAPI_VERSION.match(str(openapi))
+    return match is not None and (int(match.group(1)), int(match.group(2))) >= (3, 2)

@@ -22,6 +22,7 @@ from framework.datastructures import URL, Headers
 from framework.exceptions import HTTPException
 from framework.responses import FileResponse, RedirectResponse, Response
 from framework.types import Receive, Scope, Send
+from framework.websockets import WebSocketClose
 
 __all__ = ["NotModifiedResponse", "PathLike", "StaticFiles"]
 
@@ -44,7 +45,10 @@ class NotModifiedResponse(Response):
 
 
 class StaticFiles:
-    """An ASGI app answering GET and HEAD with the files under ``directory`` and ``packages``."""
+    """An ASGI app answering GET and HEAD with the files under ``directory`` and ``packages``.
+
+    A WebSocket handshake that reaches it is closed (code 1000): there is nothing to stream.
+    """
 
     def __init__(
         self,
@@ -86,6 +90,9 @@ class StaticFiles:
         return directories
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await WebSocketClose()(scope, receive, send)
+            return
         assert scope["type"] == "http"
         if not self.config_checked:
             await self.check_config()
@@ -104,7 +111,7 @@ class StaticFiles:
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] not in ("GET", "HEAD"):
-            raise HTTPException(status_code=405)
+            raise HTTPException(status_code=405, headers={"Allow": "GET, HEAD"})
 
         full_path, stat_result = await self._lookup(path)
         if stat_result is not None and stat.S_ISREG(stat_result.st_mode):
@@ -191,9 +198,12 @@ class StaticFiles:
         """
         if_none_match = request_headers.get("if-none-match")
         if if_none_match:
+            # "*" matches any current file, but only as the whole field value, never as a list member.
+            if if_none_match.strip(" \t") == "*":
+                return True
             etag = response_headers["etag"]
             tags = [_strip_weak(tag) for tag in if_none_match.split(",")]
-            return "*" in tags or _strip_weak(etag) in tags
+            return _strip_weak(etag) in tags
         if_modified_since = request_headers.get("if-modified-since")
         last_modified = response_headers.get("last-modified")
         if not if_modified_since or not last_modified:

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from framework._utils import collapse_excgroups
+from framework._utils import create_collapsing_task_group
 from framework.requests import ClientDisconnect, Request
 from framework.responses import Response
 from framework.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,14 +36,14 @@ class _CachedRequest(Request):
     Otherwise the app pulls the body through this request, so both sides agree on its state.
     """
 
-    def __init__(self, scope: Scope, receive: Receive) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._upstream_receive = receive
         self._upstream_done = False
         self._upstream_disconnected = False
         self._replay_body: bytes | None = None
         self._downstream_state = "pending"  # -> "consumed" -> "disconnected"
         self._downstream_stream: AsyncGenerator[bytes, None] | None = None
-        super().__init__(scope, self._tracking_receive)
+        super().__init__(scope, self._tracking_receive, send)
 
     async def _tracking_receive(self) -> Message:
         message = await self._upstream_receive()
@@ -131,10 +131,11 @@ class _StreamingResponse(Response):
 class _Exchange:
     """One request's plumbing between `dispatch`, the wrapped app's task and the client."""
 
-    def __init__(self, app: ASGIApp, scope: Scope, request: _CachedRequest) -> None:
+    def __init__(self, app: ASGIApp, scope: Scope, request: _CachedRequest, send: Send) -> None:
         self.app = app
         self.scope = scope
         self.request = request
+        self.send = send
         self.response_sent = anyio.Event()
         self.app_exc: Exception | None = None
         self.exception_already_raised = False
@@ -165,6 +166,12 @@ class _Exchange:
         except anyio.BrokenResourceError:
             # Nobody listens any more: the response was already sent.
             return
+        if message["type"] == "http.response.pathsend" or (
+            message["type"] == "http.response.body" and not message.get("more_body", False)
+        ):
+            # Hold the app here until the client really got the response, so work the app does
+            # after its last body chunk (background tasks) runs after the response, not before.
+            await self.response_sent.wait()
 
     async def run_app(self) -> None:
         with self.send_stream:
@@ -176,15 +183,22 @@ class _Exchange:
     async def call_next(self, request: Request) -> Response:
         assert self.task_group is not None
         self.task_group.start_soon(self.run_app)
+        info: Mapping[str, Any] | None = None
         try:
             message = await self.recv_stream.receive()
-            info = message.get("info")
-            if message["type"] == "http.response.debug" and info is not None:
+            while message["type"] in ("http.response.debug", "http.response.early_hint"):
+                if message["type"] == "http.response.debug":
+                    info = message["info"]
+                else:
+                    # 103 Early Hints cannot wait for dispatch: they go to the client at once.
+                    await self.send(message)
                 message = await self.recv_stream.receive()
         except anyio.EndOfStream:
-            if self.app_exc is not None:
+            exc = self.app_exc
+            if exc is not None:
                 self.exception_already_raised = True
-                raise self.app_exc from None
+                # Keep the app's own cause/context instead of chaining our EndOfStream onto it.
+                raise exc from exc.__cause__ or exc.__context__
             raise RuntimeError("No response returned.") from None
         assert message["type"] == "http.response.start"
         return _StreamingResponse(self.body_stream(), message["status"], message.get("headers"), info)
@@ -219,10 +233,10 @@ class BaseHTTPMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request = _CachedRequest(scope, receive)
-        exchange = _Exchange(self.app, scope, request)
-        with exchange.recv_stream, exchange.send_stream, collapse_excgroups():
-            async with anyio.create_task_group() as task_group:
+        request = _CachedRequest(scope, receive, send)
+        exchange = _Exchange(self.app, scope, request, send)
+        with exchange.recv_stream, exchange.send_stream:
+            async with create_collapsing_task_group() as task_group:
                 exchange.task_group = task_group
                 response = await self.dispatch_func(request, exchange.call_next)
                 await response(scope, request.wrapped_receive, send)

@@ -214,3 +214,16 @@ def test_credentials_and_users() -> None:
     assert (anonymous.is_authenticated, anonymous.display_name) == (False, "")
     assert isinstance(user, BaseUser)
     assert isinstance(anonymous, BaseUser)
+
+
+def test_built_in_users_have_an_identity() -> None:
+    # The identity is what an app stores to find the user again: the name, or "" for nobody.
+    assert SimpleUser("ann").identity == "ann"
+    assert UnauthenticatedUser().identity == ""
+
+
+def test_base_user_leaves_every_property_to_subclasses() -> None:
+    user = BaseUser()
+    for name in ("is_authenticated", "display_name", "identity"):
+        with pytest.raises(NotImplementedError):
+            getattr(user, name)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import threading
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -11,7 +12,8 @@ import pytest
 from framework import formparsers
 from framework.applications import Application
 from framework.datastructures import Headers, UploadFile
-from framework.formparsers import FormParser, MultiPartException, MultiPartParser, _user_safe_decode
+from framework.exceptions import StarletteDeprecationWarning
+from framework.formparsers import FormMessage, FormParser, MultiPartException, MultiPartParser, _user_safe_decode
 from framework.requests import ClientDisconnect, Request
 from framework.responses import JSONResponse
 from framework.routing import Route
@@ -120,13 +122,23 @@ def test_urlencoded_too_many_fields_is_400(test_client_factory: ClientFactory) -
 
 
 def test_urlencoded_value_larger_than_part_limit_is_400(test_client_factory: ClientFactory) -> None:
+    # The name and the value of one field share the limit: 1 byte of name leaves 1 MiB - 1 for the value.
     client = test_client_factory(_application())
     headers = {"content-type": "application/x-www-form-urlencoded"}
-    exact = b"v=" + b"x" * (1024 * 1024)
+    exact = b"v=" + b"x" * (1024 * 1024 - 1)
     assert client.post("/", content=exact, headers=headers).status_code == 200
     response = client.post("/", content=exact + b"x", headers=headers)
     assert response.status_code == 400
-    assert response.text == "Part exceeded maximum size of 1024KB."
+    assert response.text == "Field exceeded maximum size of 1024KB."
+
+
+def test_urlencoded_limit_is_per_field_not_per_body(test_client_factory: ClientFactory) -> None:
+    client = test_client_factory(_application(max_part_size=1024))
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    body = b"&".join(b"f%d=" % i + b"x" * 1000 for i in range(5))
+    response = client.post("/", content=body, headers=headers)
+    assert response.status_code == 200
+    assert sorted(response.json()) == ["f0", "f1", "f2", "f3", "f4"]
 
 
 def test_urlencoded_name_larger_than_custom_part_limit_is_400(test_client_factory: ClientFactory) -> None:
@@ -134,7 +146,7 @@ def test_urlencoded_name_larger_than_custom_part_limit_is_400(test_client_factor
     headers = {"content-type": "application/x-www-form-urlencoded"}
     response = client.post("/", content=b"n" * 2049 + b"=1", headers=headers)
     assert response.status_code == 400
-    assert response.text == "Part exceeded maximum size of 2KB."
+    assert response.text == "Field exceeded maximum size of 2KB."
 
 
 @pytest.mark.anyio
@@ -162,7 +174,7 @@ async def test_urlencoded_huge_field_fails_early_with_bounded_memory() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert info.value.message == "Part exceeded maximum size of 1024KB."
+    assert info.value.message == "Field exceeded maximum size of 1024KB."
     assert sum(consumed) < 1024 * 1024 + 2 * len(chunk)
     assert peak < 4 * 1024 * 1024
 
@@ -507,7 +519,7 @@ def test_multipart_malformed_body_is_400_not_500(test_client_factory: ClientFact
     body = f"--{BOUNDARY}\r\nno colon in this header line\r\n\r\nx\r\n--{BOUNDARY}--\r\n".encode()
     response = client.post("/", content=body, headers={"content-type": MULTIPART})
     assert response.status_code == 400
-    assert response.text.startswith("Malformed multipart body")
+    assert response.text == "Invalid multipart data."
 
 
 def test_multipart_oversized_part_header_is_400(test_client_factory: ClientFactory) -> None:
@@ -515,7 +527,7 @@ def test_multipart_oversized_part_header_is_400(test_client_factory: ClientFacto
     body = _body(_part("f", b"x", filename="a" * 100_000))
     response = client.post("/", content=body, headers={"content-type": MULTIPART})
     assert response.status_code == 400
-    assert "header" in response.text.lower()
+    assert response.text == "Invalid multipart data."
 
 
 def test_multipart_megabyte_boundary_is_400(test_client_factory: ClientFactory) -> None:
@@ -524,7 +536,7 @@ def test_multipart_megabyte_boundary_is_400(test_client_factory: ClientFactory) 
         "/", content=b"--x--", headers={"content-type": "multipart/form-data; boundary=" + "b" * 1_000_000}
     )
     assert response.status_code == 400
-    assert "Boundary" in response.text
+    assert response.text == "Invalid multipart data."
 
 
 @pytest.mark.parametrize(
@@ -567,3 +579,37 @@ def test_multipart_exception_carries_message() -> None:
     exc = MultiPartException("boom")
     assert exc.message == "boom"
     assert str(exc) == "boom"
+
+
+def test_form_message_lookup_warns_it_is_deprecated() -> None:
+    with pytest.warns(StarletteDeprecationWarning, match="`FormMessage` is deprecated"):
+        assert FormMessage(3) is FormMessage.FIELD_DATA
+
+
+def test_unknown_multipart_charset_is_looked_up_once_per_body(test_client_factory: ClientFactory) -> None:
+    """Failed codec lookups are not cached by Python: resolving per part would repeat them for every part."""
+    searched: list[str] = []
+
+    def spy(name: str) -> None:
+        searched.append(name)
+
+    body = _body(_part("a", b"\xe9"), _part("b", b"2"), _part("c", b"3"))
+    codecs.register(spy)
+    try:
+        response = test_client_factory(_application()).post(
+            "/", content=body, headers={"content-type": MULTIPART + "; charset=no-such-codec"}
+        )
+    finally:
+        codecs.unregister(spy)
+    assert response.status_code == 200
+    assert response.json() == {"a": ["\u00e9"], "b": ["2"], "c": ["3"]}
+    assert searched == ["no_such_codec"]
+
+
+@pytest.mark.anyio
+async def test_urlencoded_field_count_stops_inside_one_big_chunk() -> None:
+    body = b"&".join(b"k%d=" % i for i in range(50_000))
+    parser = FormParser(Headers(), _chunks([body]), max_fields=5)
+    with pytest.raises(MultiPartException, match="Too many fields"):
+        await parser.parse()
+    assert parser.items == [(f"k{i}", "") for i in range(5)]

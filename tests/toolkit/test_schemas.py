@@ -200,3 +200,46 @@ def test_openapi_response_requires_a_dict() -> None:
 def test_base_generator_get_schema_is_abstract() -> None:
     with pytest.raises(NotImplementedError):
         BaseSchemaGenerator().get_schema([])
+
+
+def search_users(request: Request) -> Response:
+    """
+    responses:
+      200:
+        description: Users found by a QUERY body.
+    """
+    return JSONResponse([])
+
+
+class SearchableOrgs(HTTPEndpoint):
+    async def query(self, request: Request) -> Response:
+        """
+        responses:
+          200:
+            description: Organisations found by a QUERY body.
+        """
+        return JSONResponse([])
+
+
+_QUERY_ROUTES: list[Any] = [
+    Route("/users", search_users, methods=["QUERY"]),
+    Route("/users", list_users, methods=["GET"]),
+    Route("/orgs", SearchableOrgs),
+]
+
+
+@pytest.mark.parametrize("version", ["3.2.0", "3.2", "3.10.1", "4.0.0"])
+def test_query_operations_are_documented_from_openapi_3_2(version: str) -> None:
+    schema = SchemaGenerator({"openapi": version}).get_schema(_QUERY_ROUTES)
+    assert schema["paths"]["/users"]["query"] == {"responses": {200: {"description": "Users found by a QUERY body."}}}
+    assert set(schema["paths"]["/users"]) == {"get", "query"}
+    assert schema["paths"]["/orgs"] == {
+        "query": {"responses": {200: {"description": "Organisations found by a QUERY body."}}}
+    }
+
+
+@pytest.mark.parametrize("version", ["3.1.2", "3.0.0", "2.0", "", "latest"])
+def test_query_operations_are_left_out_before_openapi_3_2(version: str) -> None:
+    schema = SchemaGenerator({"openapi": version}).get_schema(_QUERY_ROUTES)
+    assert set(schema["paths"]["/users"]) == {"get"}
+    assert "/orgs" not in schema["paths"]

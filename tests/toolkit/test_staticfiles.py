@@ -17,6 +17,7 @@ from framework.routing import Mount
 from framework.staticfiles import StaticFiles
 from framework.testclient import TestClient
 from framework.types import ASGIApp, Message
+from framework.websockets import WebSocketDisconnect
 
 ClientFactory = Callable[..., TestClient]
 
@@ -100,6 +101,7 @@ def test_other_methods_are_405(static_root: Path, test_client_factory: ClientFac
         response = client.request(method, "/static/example.txt")
         assert response.status_code == 405
         assert response.text == "Method Not Allowed"
+        assert response.headers["allow"] == "GET, HEAD"
 
 
 def test_other_methods_raise_405_when_used_bare(static_root: Path, test_client_factory: ClientFactory) -> None:
@@ -107,6 +109,14 @@ def test_other_methods_raise_405_when_used_bare(static_root: Path, test_client_f
     with pytest.raises(HTTPException) as info:
         client.post("/example.txt")
     assert info.value.status_code == 405
+    assert info.value.headers == {"Allow": "GET, HEAD"}
+
+
+def test_websocket_handshake_is_closed_normally(static_root: Path, test_client_factory: ClientFactory) -> None:
+    client = test_client_factory(_app(directory=static_root))
+    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/static/example.txt"):
+        pytest.fail("the handshake should have been refused")  # pragma: no cover
+    assert info.value.code == 1000
 
 
 def test_missing_file_directory_and_file_as_directory_are_404(
@@ -160,6 +170,17 @@ def test_if_none_match_gives_304(static_root: Path, test_client_factory: ClientF
         assert response.headers["etag"] == etag
         assert "content-length" not in response.headers or response.headers["content-length"] == "0"
     response = client.get("/static/example.txt", headers={"if-none-match": '"stale"'})
+    assert (response.status_code, response.text) == (200, "<file content>")
+
+
+@pytest.mark.parametrize("value", ['"*"', '"a,*,b"', '"stale", *', "W/*"])
+def test_star_only_matches_as_the_whole_if_none_match(
+    static_root: Path, test_client_factory: ClientFactory, value: str
+) -> None:
+    # A quoted "*" is an (unlikely) entity tag, and a "*" inside a list is malformed: neither means "any".
+    response = test_client_factory(_app(directory=static_root)).get(
+        "/static/example.txt", headers={"if-none-match": value}
+    )
     assert (response.status_code, response.text) == (200, "<file content>")
 
 

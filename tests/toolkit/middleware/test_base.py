@@ -399,3 +399,88 @@ def test_exception_in_mounted_app_propagates(test_client_factory: TestClientFact
     app = Application(routes=[Mount("/sub", app=sub_app)], middleware=[Middleware(CustomHeader)])
     with pytest.raises(ValueError, match="boom"):
         test_client_factory(app).get("/sub/")
+
+
+@pytest.mark.anyio
+async def test_background_work_waits_until_the_client_has_the_response() -> None:
+    """The wrapped app's background task only starts once dispatch delivered the whole response."""
+    events: list[str] = []
+
+    async def note_background() -> None:
+        events.append("background")
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("hi", background=BackgroundTask(note_background))
+
+    app = Application(routes=[Route("/", endpoint)], middleware=[Middleware(CustomHeader)])
+
+    async def receive() -> Message:
+        await anyio.sleep_forever()
+        raise AssertionError  # pragma: no cover
+
+    async def send(message: Message) -> None:
+        events.append(message["type"])
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    with anyio.fail_after(5):
+        await app(scope, receive, send)
+    assert events == ["http.response.start", "http.response.body", "http.response.body", "background"]
+
+
+@pytest.mark.anyio
+async def test_early_hints_bypass_dispatch_and_go_out_first() -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        await request.send_early_hints("</site.css>; rel=preload; as=style")
+        return PlainTextResponse("page")
+
+    app = Application(routes=[Route("/", endpoint)], middleware=[Middleware(CustomHeader)])
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [],
+        "query_string": b"",
+        "extensions": {"http.response.early_hint": {}},
+    }
+    with anyio.fail_after(5):
+        await app(scope, receive, send)
+    assert [m["type"] for m in sent][:2] == ["http.response.early_hint", "http.response.start"]
+    assert sent[1]["status"] == 200
+    assert (b"custom-header", b"Example") in sent[1]["headers"]
+
+
+def test_exception_group_from_app_is_not_unwrapped(test_client_factory: TestClientFactory) -> None:
+    """A group the app raised on purpose reaches the caller intact; only our own task group is peeled."""
+
+    async def endpoint(request: Request) -> Response:
+        raise ExceptionGroup("two problems at once", [KeyError("a")])
+
+    app = Application(routes=[Route("/", endpoint)], middleware=[Middleware(CustomHeader)])
+    client = test_client_factory(app)
+    with pytest.raises(ExceptionGroup, match="two problems at once") as info:
+        client.get("/")
+    assert [type(e) for e in info.value.exceptions] == [KeyError]
+
+
+def test_app_exception_keeps_its_own_context(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> Response:
+        try:
+            raise LookupError("inner")
+        except LookupError:
+            # Implicit chaining only: the middleware must not replace this context with its own.
+            raise RuntimeError("outer")  # noqa: B904
+
+    app = Application(routes=[Route("/", endpoint)], middleware=[Middleware(CustomHeader)])
+    client = test_client_factory(app)
+    with pytest.raises(RuntimeError, match="outer") as info:
+        client.get("/")
+    assert isinstance(info.value.__cause__, LookupError)
+    assert str(info.value.__cause__) == "inner"
