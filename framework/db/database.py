@@ -9,13 +9,26 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from framework.db.sqlite import BEGIN_MODE_OPTION, configure_sqlite
+from framework.db.sqlite import BEGIN_MODE_OPTION, configure_sqlite, install_clean_check_in
+from framework.db.sqlite_driver import one_hop_dbapi, wait_stopped
 
 __all__ = ["DATABASE_INFO_KEY", "WRITE_INFO_KEY", "Database"]
 
 # Keys in `AsyncSession.info`: the Database a session came from, and whether it was opened as a writer.
 DATABASE_INFO_KEY = "framework.database"
 WRITE_INFO_KEY = "framework.write"
+
+
+def _sqlite_engine_options(url: URL, options: dict[str, Any]) -> dict[str, Any]:
+    """Defaults that cut worker-thread hand-offs on SQLite; options passed explicitly win.
+
+    On aiosqlite: the one-hop adaptation (`framework.db.sqlite_driver`). Everywhere: no unconditional
+    rollback when a connection returns to the pool (`install_clean_check_in` rolls back only what is open).
+    """
+    options = {"pool_reset_on_return": None, **options}
+    if url.get_driver_name() == "aiosqlite" and "module" not in options:
+        options["module"] = one_hop_dbapi()
+    return options
 
 
 class Database:
@@ -33,10 +46,15 @@ class Database:
 
     def __init__(self, url: str | URL, *, busy_timeout: float = 5.0, **engine_options: Any) -> None:
         self.url = make_url(url)
+        self._busy_timeout = busy_timeout
+        if self.is_sqlite:
+            engine_options = _sqlite_engine_options(self.url, engine_options)
         self.engine = create_async_engine(self.url, **engine_options)
         writer = self.engine
         if self.is_sqlite:
             configure_sqlite(self.engine.sync_engine, busy_timeout=busy_timeout)
+            if engine_options["pool_reset_on_return"] is None:
+                install_clean_check_in(self.engine.sync_engine)
             writer = self.engine.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})
         self._set_binds(self.engine, writer)
 
@@ -87,6 +105,8 @@ class Database:
     async def aclose(self) -> None:
         """Close every pooled connection; the engine reconnects if it is used again."""
         await self.engine.dispose()
+        # Connections discarded after a cancellation may still be finishing on their threads.
+        await wait_stopped(self.engine.dialect.dbapi, self._busy_timeout + 1.0)
 
     dispose = aclose
 

@@ -81,11 +81,16 @@ class UnitOfWork:
     async def close(self, exc: BaseException | None) -> None:
         """Scope exit: roll back anything still open (error or cancellation), then release the connection."""
         self.callbacks.clear()
+        session = self.session
+        if not session.in_transaction():
+            # The usual case (committed before the response): no connection is held, so closing does no I/O
+            # and needs no trip through SQLAlchemy's greenlet bridge (~8 µs).
+            session.sync_session.close()
+            return
         try:
-            if self.session.in_transaction():
-                await self._rollback_or_invalidate()
+            await self._rollback_or_invalidate()
         finally:
-            await self.session.close()
+            await session.close()
 
     async def _rollback_or_invalidate(self) -> None:
         try:

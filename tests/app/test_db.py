@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
+from sqlalchemy.util.concurrency import await_
 
 from framework.testing import AsyncTestClient
 from tests.app.test_db_support import BACKENDS, Child, Counter, Event, build_app, count_rows, make_database
@@ -155,19 +156,29 @@ async def test_transactional_rolls_back_only_its_savepoint(backend: str, make_da
     assert notes == ["outer"]
 
 
+def _trace_statements(database: Any) -> list[str]:
+    """Every statement SQLite itself runs on connections opened from now on (the driver's trace callback)."""
+    statements: list[str] = []
+
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        await_(dbapi_connection.driver_connection.set_trace_callback(statements.append))
+
+    sa_event.listen(database.engine.sync_engine, "connect", on_connect)
+    return statements
+
+
 async def test_read_only_requests_begin_deferred_and_writes_immediate(make_database: MakeDatabase) -> None:
     database = await make_database("sqlite")
     async with database.session() as session, session.begin():
         session.add(Counter(id=1, value=0))
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    sa_event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    await database.engine.dispose()
+    statements = _trace_statements(database)
     app, _ = build_app(database)
     async with AsyncTestClient(app) as client:
         assert (await client.post("/db/events", params={"note": "x"})).status_code == 201
         await client.get("/db/increment-deferred")
-    begins = [s for s in statements if s.startswith("BEGIN")]
-    assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
+    transactions = [s for s in statements if s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+    assert transactions == ["BEGIN IMMEDIATE", "COMMIT", "BEGIN DEFERRED", "COMMIT"]
+    # The BEGIN runs with the first statement of its transaction, not on its own.
+    first_insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO events"))
+    assert statements[first_insert - 1] == "BEGIN IMMEDIATE"
