@@ -3,7 +3,7 @@
 The middleware stack is built once, on the first call (the lifespan or the first request), and
 reused for every request after that:
 
-    ServerErrorMiddleware -> user middleware... -> ExceptionMiddleware -> RequestBodyLimitMiddleware -> Router
+    ServerErrorMiddleware -> RequestBodyLimitMiddleware -> user middleware... -> ExceptionMiddleware -> Router
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from typing import Any, ParamSpec, TypeVar
 
 from framework.datastructures import State, URLPath
 from framework.middleware import Middleware, _MiddlewareFactory
-from framework.middleware.body_limit import DEFAULT_MAX_BODY_SIZE, RequestBodyLimitMiddleware
+from framework.middleware.body_limit import (
+    DEFAULT_MAX_BODY_SIZE,
+    RequestBodyLimitMiddleware,
+    _DefaultBodyLimitMiddleware,
+)
 from framework.middleware.errors import ServerErrorMiddleware
 from framework.middleware.exceptions import ExceptionMiddleware
 from framework.requests import Request
@@ -37,7 +41,7 @@ class Application:
     """An ASGI application: routes, middleware, exception handlers and a lifespan.
 
     `max_body_size` caps request bodies (16 MiB by default, `None` for no cap); routes, mounts and
-    routers can narrow it for their part of the app.
+    routers can set their own limit (lower or higher) for their part of the app.
     """
 
     def __init__(
@@ -73,14 +77,21 @@ class Application:
             else:
                 exception_handlers[key] = value
 
-        middleware = [
-            Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug),
+        middleware = [Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug)]
+        # Outside the user middleware, so the limit also covers bodies read by middleware. A 413 raised
+        # while the endpoint reads still goes through the application's exception handlers.
+        if self.max_body_size is not None:
+            # Our 16 MiB default must not widen a limit an outer wrapper already set for this request.
+            cls = (
+                _DefaultBodyLimitMiddleware
+                if self.max_body_size == DEFAULT_MAX_BODY_SIZE
+                else RequestBodyLimitMiddleware
+            )
+            middleware.append(Middleware(cls, max_body_size=self.max_body_size))
+        middleware += [
             *self.user_middleware,
             Middleware(ExceptionMiddleware, handlers=exception_handlers, debug=debug),
         ]
-        # Inside ExceptionMiddleware, so a 413 goes through the application's exception handlers.
-        if self.max_body_size is not None:
-            middleware.append(Middleware(RequestBodyLimitMiddleware, max_body_size=self.max_body_size))
 
         app: ASGIApp = self.router
         if type(self.router).__call__ is Router.__call__:
@@ -113,7 +124,7 @@ class Application:
         if stack is None:
             stack = self.middleware_stack = self.build_middleware_stack()
         if scope["type"] == "http":
-            for key, value in scope["headers"]:
+            for key, value in scope.get("headers", ()):
                 if key == b"host":
                     if _INVALID_HOST.search(value) is not None:
                         await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)

@@ -233,7 +233,7 @@ def _is_function_endpoint(endpoint: Any) -> bool:
 
 
 def _host_header(scope: Scope) -> str:
-    for key, value in scope["headers"]:
+    for key, value in scope.get("headers", ()):
         if key == b"host":
             return str(value.decode("latin-1"))
     return ""

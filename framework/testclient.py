@@ -13,6 +13,8 @@ import json
 import math
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeGuard, cast
 from urllib.parse import unquote, urljoin
@@ -224,22 +226,25 @@ class WebSocketTestSession:
 
 
 class _HTTPExchange:
-    """One request/response cycle: feeds the request body to the app, collects its response."""
+    """One request/response cycle, seen from the app's side: feeds it the request body, takes its response.
+
+    Response messages reach the client through a rendezvous channel (no buffer): the app's `send` of a
+    body chunk returns only once the client has taken it, which is the backpressure a real socket gives.
+    Trailers and debug information are recorded directly, so they show up without the client reading.
+    """
 
     def __init__(self, request: httpx.Request) -> None:
         self.request = request
         self.status_code: int | None = None
         self.headers: list[tuple[bytes, bytes]] = []
-        self.body = bytearray()
-        self.template: Any = None
-        self.context: Any = None
         self.debug_info: dict[str, Any] | None = None
         # None unless the app announced trailers in http.response.start.
         self.trailers: list[tuple[bytes, bytes]] | None = None
+        self._is_head = request.method == "HEAD"
         self._body_complete = False
+        self._body_consumed = False
         self._request_complete = False
         self._chunks: Iterator[bytes] | None = None
-        self._response_complete: anyio.Event | None = None
         try:
             self._content: bytes | None = request.content
         except httpx.RequestNotRead:
@@ -248,17 +253,26 @@ class _HTTPExchange:
             assert isinstance(request.stream, httpx.SyncByteStream)
             self._chunks = iter(request.stream)
 
-    async def run(self, app: ASGIApp, scope: Scope) -> None:
-        self._response_complete = anyio.Event()
-        await app(scope, self.receive, self.send)
+    async def run(self, app: ASGIApp, scope: Scope, *, task_status: anyio.abc.TaskStatus[anyio.CancelScope]) -> None:
+        channel: tuple[MemoryObjectSendStream[Message], MemoryObjectReceiveStream[Message]]
+        channel = anyio.create_memory_object_stream(0)
+        self._outbox, self._inbox = channel
+        self.response_complete = anyio.Event()
+        # Set when the response is complete or the app has returned, whichever comes first.
+        self.settled = anyio.Event()
+        with self._outbox, anyio.CancelScope() as cancel_scope:
+            task_status.started(cancel_scope)
+            try:
+                await app(scope, self.receive, self.send)
+            finally:
+                self.settled.set()
 
     async def receive(self) -> Message:
-        assert self._response_complete is not None
         if self._request_complete:
             # Like a real client: the connection only goes away once the response is complete. No
             # checkpoint when it already is, so a poll under a cancelled scope still sees the disconnect.
-            if not self._response_complete.is_set():
-                await self._response_complete.wait()
+            if not self.response_complete.is_set():
+                await self.response_complete.wait()
             return {"type": "http.disconnect"}
         if self._chunks is None:
             self._request_complete = True
@@ -273,7 +287,6 @@ class _HTTPExchange:
         return {"type": "http.request", "body": chunk, "more_body": True}
 
     async def send(self, message: Message) -> None:
-        assert self._response_complete is not None
         message_type = message["type"]
         if message_type == "http.response.start":
             assert self.status_code is None, 'Received multiple "http.response.start" messages.'
@@ -281,31 +294,139 @@ class _HTTPExchange:
             self.headers = [(bytes(key), bytes(value)) for key, value in message.get("headers", [])]
             if message.get("trailers", False):
                 self.trailers = []
+            await self._outbox.send(message)
         elif message_type == "http.response.body":
-            assert self.status_code is not None, 'Received "http.response.body" without "http.response.start".'
-            assert not self._response_complete.is_set(), 'Received "http.response.body" after response completed.'
-            assert not self._body_complete, 'Received "http.response.body" after body completed.'
-            if self.request.method != "HEAD":
-                self.body += message.get("body", b"")
-            if not message.get("more_body", False):
-                self._body_complete = True
-                if self.trailers is None:
-                    self._response_complete.set()
+            await self._send_body(message)
         elif message_type == "http.response.trailers":
             self._receive_trailers(message)
         elif message_type == "http.response.debug":
             self.debug_info = message["info"]
-            self.template = self.debug_info.get("template")
-            self.context = self.debug_info.get("context")
+
+    async def _send_body(self, message: Message) -> None:
+        assert self.status_code is not None, 'Received "http.response.body" without "http.response.start".'
+        assert not self.response_complete.is_set(), 'Received "http.response.body" after response completed.'
+        assert not self._body_complete, 'Received "http.response.body" after body completed.'
+        more_body = message.get("more_body", False)
+        # Copied: the app may reuse a mutable buffer (bytearray, memoryview) for its next chunk.
+        body = b"" if self._is_head else bytes(message.get("body", b""))
+        if not more_body:
+            self._body_complete = True
+            if self.trailers is None:
+                self._complete()
+        await self._outbox.send({"type": "http.response.body", "body": body, "more_body": more_body})
 
     def _receive_trailers(self, message: Message) -> None:
-        assert self._response_complete is not None
         assert self.trailers is not None, 'Received "http.response.trailers" without declaring trailers.'
         assert self._body_complete, 'Received "http.response.trailers" before body completed.'
-        assert not self._response_complete.is_set(), 'Received "http.response.trailers" after response completed.'
+        assert not self.response_complete.is_set(), 'Received "http.response.trailers" after response completed.'
         self.trailers.extend(message.get("headers", []))
         if not message.get("more_trailers", False):
-            self._response_complete.set()
+            self._complete()
+
+    def _complete(self) -> None:
+        self.response_complete.set()
+        self.settled.set()
+
+    # The client side: each of these runs in the portal, called from the test's thread.
+
+    async def wait_for_start(self) -> bool:
+        """True once the response has started; False when the app returned (or failed) without starting it."""
+        try:
+            await self._inbox.receive()
+        except anyio.EndOfStream:
+            self._inbox.close()
+            return False
+        return True
+
+    async def next_chunk(self) -> bytes | None:
+        """The next non-empty body chunk, or None at the end of the response."""
+        while not self._body_consumed:
+            try:
+                message = await self._inbox.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                # The app stopped before completing the body: the response ends short.
+                self._body_consumed = True
+                break
+            if not message["more_body"]:
+                self._body_consumed = True
+            if message["body"]:
+                return bytes(message["body"])
+        if self.trailers is not None:
+            # Trailers follow the body: the response is over once they are in (or the app returned).
+            await self.settled.wait()
+        return None
+
+    async def stop(self, cancel_scope: anyio.CancelScope, *, force: bool) -> None:
+        """Let a complete response's app finish (background tasks); cancel it otherwise."""
+        self._inbox.close()
+        if force or not self.response_complete.is_set():
+            cancel_scope.cancel()
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    """The body of a TestClient response, pulled from the running app chunk by chunk.
+
+    Closing it (httpx does once the body is read, or when a `client.stream()` block ends) waits for
+    an app that completed its response, so background tasks run and their errors surface, and cancels
+    an app whose response is unfinished.
+    """
+
+    def __init__(
+        self,
+        exchange: _HTTPExchange,
+        portal: anyio.from_thread.BlockingPortal,
+        task: tuple[Future[None], anyio.CancelScope],
+        resources: contextlib.ExitStack,
+        transport: _TestClientTransport,
+    ) -> None:
+        self.exchange = exchange
+        self.portal = portal
+        self.future, self.cancel_scope = task
+        self.resources = resources
+        self.transport = transport
+        self.response: httpx.Response | None = None
+        self.closed = False
+        self._debug_seen: dict[str, Any] | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while not self.closed:
+            chunk = self.portal.call(self.exchange.next_chunk)
+            self.sync_debug_info()
+            if chunk is None:
+                return
+            yield chunk
+
+    def sync_debug_info(self) -> None:
+        info = self.exchange.debug_info
+        if info is None or info is self._debug_seen or self.response is None:
+            return
+        self._debug_seen = info
+        self.response.extensions["http.response.debug"] = info
+        if "template" in info:
+            self.response.template = info["template"]  # type: ignore[attr-defined]
+        if "context" in info:
+            self.response.context = info["context"]  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._stop(force=False)
+
+    def abort(self) -> None:
+        """Cancel the app whatever state its response is in: the client is going away."""
+        with contextlib.suppress(Exception):
+            self._stop(force=True)
+
+    def _stop(self, *, force: bool) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.transport.open_streams.discard(self)
+        try:
+            self.portal.call(partial(self.exchange.stop, self.cancel_scope, force=force))
+            error = self.future.exception()
+        finally:
+            self.resources.close()
+        if error is not None and self.transport.raise_server_exceptions:
+            raise error
 
 
 class _TestClientTransport(httpx.BaseTransport):
@@ -325,6 +446,7 @@ class _TestClientTransport(httpx.BaseTransport):
         self.portal_factory = portal_factory
         self.app_state = app_state
         self.client = client
+        self.open_streams: set[_ResponseStream] = set()
 
     def _base_scope(self, request: httpx.Request) -> dict[str, Any]:
         scheme = request.url.scheme
@@ -366,35 +488,41 @@ class _TestClientTransport(httpx.BaseTransport):
             method=request.method,
             extensions={"http.response.debug": {}, "http.response.trailers": {}},
         )
-        exchange = _HTTPExchange(request)
-        try:
-            with self.portal_factory() as portal:
-                portal.call(exchange.run, self.app, scope)
-        except Exception:
-            if self.raise_server_exceptions:
-                raise
-        return self._build_response(request, exchange)
+        return self._start_exchange(request, scope)
 
-    def _build_response(self, request: httpx.Request, exchange: _HTTPExchange) -> httpx.Response:
-        if exchange.status_code is None:
-            assert not self.raise_server_exceptions, "TestClient did not receive any response."
-            # Mirrors what a server sends when the app crashed before responding.
-            return httpx.Response(500, headers=[], stream=httpx.ByteStream(b""), request=request)
-        response = httpx.Response(
-            exchange.status_code,
-            headers=exchange.headers,
-            stream=httpx.ByteStream(bytes(exchange.body)),
-            request=request,
-        )
+    def _start_exchange(self, request: httpx.Request, scope: Scope) -> httpx.Response:
+        """Run the app until its response starts; the body is then read from it on demand."""
+        exchange = _HTTPExchange(request)
+        with contextlib.ExitStack() as resources:
+            portal = resources.enter_context(self.portal_factory())
+            task: tuple[Future[None], anyio.CancelScope] = portal.start_task(exchange.run, self.app, scope)
+            if portal.call(exchange.wait_for_start):
+                stream = _ResponseStream(exchange, portal, task, resources.pop_all(), self)
+                self.open_streams.add(stream)
+                return self._build_response(request, exchange, stream)
+            error = task[0].exception()
+        if error is not None and self.raise_server_exceptions:
+            raise error
+        assert error is not None or not self.raise_server_exceptions, "TestClient did not receive any response."
+        # Mirrors what a server sends when the app crashed before responding.
+        return httpx.Response(500, headers=[], stream=httpx.ByteStream(b""), request=request)
+
+    def _build_response(
+        self, request: httpx.Request, exchange: _HTTPExchange, stream: _ResponseStream
+    ) -> httpx.Response:
+        assert exchange.status_code is not None
+        response = httpx.Response(exchange.status_code, headers=exchange.headers, stream=stream, request=request)
+        stream.response = response
         if exchange.trailers is not None:
+            # The same list the app's trailers are added to, so they appear as soon as they are sent.
             response.extensions["http.response.trailers"] = exchange.trailers
-        if exchange.debug_info is not None:
-            response.extensions["http.response.debug"] = exchange.debug_info
-            if "template" in exchange.debug_info:
-                response.template = exchange.template  # type: ignore[attr-defined]
-            if "context" in exchange.debug_info:
-                response.context = exchange.context  # type: ignore[attr-defined]
+        stream.sync_debug_info()
         return response
+
+    def close(self) -> None:
+        """Cancel the apps behind responses that were never closed."""
+        for stream in list(self.open_streams):
+            stream.abort()
 
 
 class TestClient(httpx.Client):
@@ -428,6 +556,7 @@ class TestClient(httpx.Client):
             app_state=self.app_state,
             client=client,
         )
+        self._test_transport = transport
         all_headers = httpx.Headers({"user-agent": "testclient"})
         if headers is not None:
             all_headers.update(headers)  # case-insensitive: a caller's User-Agent replaces ours
@@ -529,6 +658,9 @@ class TestClient(httpx.Client):
             @stack.callback
             def wait_shutdown() -> None:
                 portal.call(self.wait_shutdown)
+
+            # Runs first on exit: responses left open are cancelled before the lifespan shuts down.
+            stack.callback(self._test_transport.close)
 
             self.exit_stack = stack.pop_all()
         return self

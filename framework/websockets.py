@@ -141,7 +141,8 @@ class WebSocket(HTTPConnection):
 
     async def _receive_data(self) -> Message:
         if self.application_state != WebSocketState.CONNECTED:
-            raise RuntimeError(_NOT_CONNECTED)
+            # Not accepted yet, or already closed: either way there is no open connection to read from.
+            raise WebSocketDisconnected(_NOT_CONNECTED)
         message = await self.receive()
         self._raise_on_disconnect(message)
         return message

@@ -38,8 +38,10 @@ async def upload(request: Request) -> Response:
 app = Application(
     routes=[
         Route("/upload", upload, methods=["POST"]),
-        # A narrower limit for one route; the application-wide limit still applies everywhere.
+        # A route's own limit replaces the application-wide one for that route: lower here...
         Route("/avatar", upload, methods=["POST"], max_body_size=1_000),
+        # ...and higher here.
+        Route("/video", upload, methods=["POST"], max_body_size=50_000),
     ],
     middleware=[Middleware(AddHeader, name="outer"), Middleware(AddHeader, name="inner")],
     max_body_size=10_000,
@@ -54,9 +56,10 @@ assert response.headers.get_list("x-middleware") == ["inner", "outer"]
 
 response = client.post("/upload", content=b"x" * 10_001)
 assert response.status_code == 413
-assert response.text == "Request body exceeds the limit of 10000 bytes."
+assert response.text == "Content Too Large"
 
 assert client.post("/avatar", content=b"x" * 1_001).status_code == 413
+assert client.post("/video", content=b"x" * 20_000).text == "20000 bytes"
 
 
 # Bodies sent without a Content-Length are counted as they are read.

@@ -1,106 +1,122 @@
 """`RequestBodyLimitMiddleware`: caps how many request-body bytes an application will accept.
 
-Not a Starlette feature: it is one of our safe defaults. `Application` installs it with a 16 MiB
-limit; `Router`, `Mount` and `Route` accept `max_body_size=` for a narrower limit on their subtree.
+`Application` installs it (16 MiB by default, our safe default) outside the user middleware, and
+`Router`, `Mount` and `Route` accept `max_body_size=` for their subtree. The innermost limit on the
+way to the endpoint wins: a route may lower or raise the application-wide limit.
 
 One limiter object per request carries the limit: the first (outermost) middleware creates it and
-wraps `receive`; nested ones only narrow its limit, so a request never pays for more than one
-wrapper. Requests that cannot carry a body (HTTP/1.x without Content-Length or Transfer-Encoding,
-which is every plain GET) skip the wrapper entirely.
+wraps `receive`/`send`; nested ones only replace its limit. The limiter sits in the scope, so it is
+shared even by middleware that hands a shallow copy of the scope down. The effective limit is also
+published as `scope["starlette.max_body_size"]` while the wrapped application runs.
+
+A declared Content-Length is judged lazily (on the first `receive()` or when the response starts) so
+that a route further in can still raise the limit before the decision is made.
 """
 
 from __future__ import annotations
 
-from framework._exception_handler import EXCEPTION_HANDLERS_KEY, SendTracker
 from framework.exceptions import HTTPException
-from framework.responses import PlainTextResponse
 from framework.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "RequestBodyLimitMiddleware"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "MAX_BODY_SIZE_SCOPE_KEY", "RequestBodyLimitMiddleware"]
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+MAX_BODY_SIZE_SCOPE_KEY = "starlette.max_body_size"
 
 _LIMITER_KEY = "framework.body_limiter"
 _HTTP1 = frozenset(("1.0", "1.1"))
 _BODY_HEADERS = frozenset((b"content-length", b"transfer-encoding"))
+_TOO_LARGE = "Content Too Large"
+_MISSING = object()
 
 
 class _BodyTooLarge(HTTPException):
-    """413 for the client; an HTTPException so the application's exception handlers shape the response."""
+    """413 for the client; an HTTPException so the application's exception handlers can shape it."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"Request body exceeds the limit of {limit} bytes.")
+    def __init__(self) -> None:
+        super().__init__(413, _TOO_LARGE)
 
 
-class _BodyStreamStopped(Exception):
-    """The body grew past the limit after the response had started: no 413 is possible, stop instead."""
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length when it is a usable number; otherwise the bytes are counted as they arrive."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return None
+            return length if length >= 0 else None
+    return None
+
+
+def _has_no_body(scope: Scope) -> bool:
+    """True only for HTTP/1.x requests without Content-Length/Transfer-Encoding: the protocol rules out a body."""
+    if scope.get("http_version") not in _HTTP1:
+        return False
+    return all(name not in _BODY_HEADERS for name, _ in scope.get("headers", ()))
 
 
 class _BodyLimiter:
-    __slots__ = ("content_length", "limit", "received", "source", "tracker")
+    __slots__ = ("content_length", "limit", "received", "refused", "replaced", "source", "started", "target")
 
-    def __init__(self, limit: int, content_length: int | None, receive: Receive, tracker: SendTracker) -> None:
+    def __init__(self, limit: int, content_length: int | None, receive: Receive, send: Send) -> None:
         self.limit = limit
         self.content_length = content_length
         self.received = 0
         self.source = receive
-        self.tracker = tracker
+        self.target = send
+        self.started = False
+        # Set once `receive` raised the 413: the response that follows is the application's answer to it.
+        self.refused = False
+        # Set once the limiter answered 413 itself: the application's own response is then dropped.
+        self.replaced = False
 
-    def narrow(self, limit: int) -> bool:
-        """Apply a subtree's limit; True when what is declared or already read exceeds it."""
-        if limit < self.limit:
-            self.limit = limit
+    def declared_too_large(self) -> bool:
         declared = self.content_length
-        return self.received > self.limit or (declared is not None and declared > self.limit)
+        return declared is not None and declared > self.limit
 
     async def receive(self) -> Message:
+        if self.received == 0 and self.declared_too_large():
+            self.refused = True
+            raise _BodyTooLarge()
         message = await self.source()
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
-                if self.tracker.started:
-                    raise _BodyStreamStopped()
-                raise _BodyTooLarge(self.limit)
+                self.refused = True
+                raise _BodyTooLarge()
         return message
 
+    async def send(self, message: Message) -> None:
+        if self.replaced:
+            return
+        if message["type"] == "http.response.start" and not self.started:
+            if not self.refused and self.declared_too_large():
+                # The endpoint answered without reading the oversized body: refuse it all the same.
+                self.replaced = True
+                await self.send_413()
+                return
+            self.started = True
+        await self.target(message)
 
-def _inspect_headers(scope: Scope) -> tuple[bool, int | None]:
-    """(can the request carry a body, declared Content-Length when valid)."""
-    content_length: int | None = None
-    declares_body = False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                content_length = int(value)
-            except ValueError:
-                content_length = None
-            if content_length is None or content_length < 0:
-                # Unusable: count what actually arrives instead.
-                content_length = None
-                declares_body = True
-            elif content_length:
-                declares_body = True
-        elif name == b"transfer-encoding":
-            declares_body = True
-    # HTTP/2 and later frame bodies without either header, so only HTTP/1.x can be trusted to have none.
-    return declares_body or scope.get("http_version", "1.1") not in _HTTP1, content_length
-
-
-async def _reject(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-    if EXCEPTION_HANDLERS_KEY in scope:
-        # An ExceptionMiddleware is around us: let the application's handlers shape the 413.
-        raise _BodyTooLarge(limit)
-    exc = _BodyTooLarge(limit)
-    await PlainTextResponse(exc.detail, status_code=413)(scope, receive, send)
+    async def send_413(self) -> None:
+        self.started = True
+        await self.target(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-length", b"17"), (b"content-type", b"text/plain; charset=utf-8")],
+            }
+        )
+        await self.target({"type": "http.response.body", "body": _TOO_LARGE.encode()})
 
 
 class RequestBodyLimitMiddleware:
-    """Answer 413 when a request body is (declared or turns out to be) larger than `max_body_size` bytes.
+    """Answer 413 "Content Too Large" when a request body is (declared or turns out to be) over `max_body_size`.
 
-    A Content-Length over the limit is refused before the application runs. Otherwise the bytes are
-    counted as the application reads them; going over raises a 413 HTTPException from `receive`.
-    If the response has already started by then, the body stream is stopped and the response cut short.
-    `max_body_size=None` disables the limit at this level.
+    Reading past the limit raises a 413 HTTPException from `receive`; if nothing inside turns it into a
+    response, this middleware answers 413 itself, or re-raises it when the response has already started.
+    `max_body_size=None` leaves the limit set further out (if any) untouched.
     """
 
     def __init__(self, app: ASGIApp, max_body_size: int | None = DEFAULT_MAX_BODY_SIZE) -> None:
@@ -109,49 +125,55 @@ class RequestBodyLimitMiddleware:
         self.app = app
         self.max_body_size = max_body_size
 
+    # The Application's default limit is only a safety net: it never replaces a limit set further out.
+    _fallback_only = False
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_body_size
         if limit is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, _ in scope["headers"]:
-            if name in _BODY_HEADERS:
-                await self._check(limit, scope, receive, send)
-                return
-        # HTTP/2 and later frame bodies without either header; only HTTP/1.x can be trusted to have none.
-        if scope.get("http_version", "1.1") in _HTTP1:
-            await self.app(scope, receive, send)
-            return
-        await self._check(limit, scope, receive, send)
+        previous = scope.get(MAX_BODY_SIZE_SCOPE_KEY, _MISSING)
+        scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+        try:
+            limiter: _BodyLimiter | None = scope.get(_LIMITER_KEY)
+            if limiter is not None:
+                if self._fallback_only:
+                    scope[MAX_BODY_SIZE_SCOPE_KEY] = limiter.limit
+                    await self.app(scope, receive, send)
+                else:
+                    await self._replace(limiter, limit, scope, receive, send)
+            elif _has_no_body(scope):
+                await self.app(scope, receive, send)
+            else:
+                await self._limited(limit, scope, receive, send)
+        finally:
+            if previous is _MISSING:
+                scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+            else:
+                scope[MAX_BODY_SIZE_SCOPE_KEY] = previous
 
-    async def _check(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-        limiter: _BodyLimiter | None = scope.get(_LIMITER_KEY)
-        if limiter is not None:
-            # An outer limit already watches this body: only narrow it.
-            if limiter.narrow(limit):
-                await _reject(limiter.limit, scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        can_have_body, content_length = _inspect_headers(scope)
-        if not can_have_body:
-            await self.app(scope, receive, send)
-            return
-        if content_length is not None and content_length > limit:
-            await _reject(limit, scope, receive, send)
-            return
-        await self._limited(limit, content_length, scope, receive, send)
+    async def _replace(self, limiter: _BodyLimiter, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        # Deliberately not restored afterwards: the response may start only after this subtree returned
+        # (e.g. through BaseHTTPMiddleware), and it must still be judged by this limit.
+        limiter.limit = limit
+        if limiter.received > limit:
+            # Middleware further out already read more than this subtree allows.
+            raise _BodyTooLarge()
+        await self.app(scope, receive, send)
 
-    async def _limited(
-        self, limit: int, content_length: int | None, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        tracker = send if type(send) is SendTracker else SendTracker(send)
-        limiter = _BodyLimiter(limit, content_length, receive, tracker)
+    async def _limited(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter = _BodyLimiter(limit, _declared_length(scope), receive, send)
         scope[_LIMITER_KEY] = limiter
         try:
-            await self.app(scope, limiter.receive, tracker)
-        except* (_BodyTooLarge, _BodyStreamStopped):
-            # Nothing inside turned it into a response (a task group may have wrapped it): do it here,
-            # unless a response is already under way; then stopping the stream is all that is left.
-            if not tracker.started:
-                await PlainTextResponse(_BodyTooLarge(limiter.limit).detail, status_code=413)(scope, receive, send)
+            await self.app(scope, limiter.receive, limiter.send)
+        except _BodyTooLarge:
+            if limiter.started:
+                raise
+            await limiter.send_413()
+
+
+class _DefaultBodyLimitMiddleware(RequestBodyLimitMiddleware):
+    """The limit an `Application` applies when it was not given one: it yields to any limit set further out."""
+
+    _fallback_only = True

@@ -10,13 +10,14 @@ from framework.applications import Application
 from framework.datastructures import State
 from framework.exceptions import HTTPException, WebSocketException
 from framework.middleware import Middleware
+from framework.middleware.body_limit import RequestBodyLimitMiddleware
 from framework.middleware.errors import ServerErrorMiddleware
 from framework.middleware.exceptions import ExceptionMiddleware
 from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response
 from framework.routing import Host, Mount, Route, Router, WebSocketRoute
 from framework.testclient import TestClient
-from framework.types import ASGIApp, Receive, Scope, Send
+from framework.types import ASGIApp, Message, Receive, Scope, Send
 from framework.websockets import WebSocket, WebSocketDisconnect
 
 TestClientFactory = Callable[..., TestClient]
@@ -278,8 +279,12 @@ def test_built_stack_order() -> None:
     app = Application(middleware=[Middleware(RecordingMiddleware, [], label="user")])
     stack: Any = app.build_middleware_stack()
     assert isinstance(stack, ServerErrorMiddleware)
-    assert isinstance(stack.app, RecordingMiddleware)
-    assert isinstance(stack.app.app, ExceptionMiddleware)
+    # The body limit sits outside the user middleware, so bodies they read are capped too.
+    assert isinstance(stack.app, RequestBodyLimitMiddleware)
+    assert isinstance(stack.app.app, RecordingMiddleware)
+    assert isinstance(stack.app.app.app, ExceptionMiddleware)
+    without_limit: Any = Application(max_body_size=None).build_middleware_stack()
+    assert isinstance(without_limit.app, ExceptionMiddleware)
 
 
 def test_lifespan_state_reaches_requests(test_client_factory: TestClientFactory) -> None:
@@ -335,3 +340,23 @@ def test_valid_host_headers_pass(test_client_factory: TestClientFactory, host: s
 def test_negative_max_body_size_is_refused_at_construction() -> None:
     with pytest.raises(ValueError, match="max_body_size"):
         Application(max_body_size=-1)
+
+
+@pytest.mark.anyio
+async def test_scope_without_headers_is_served() -> None:
+    # "headers" may be left out of a hand-built scope (it is empty then): no KeyError on the way in.
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse(f"{request.method} {request.scope['path']}")
+
+    app = Application(routes=[Route("/", endpoint, max_body_size=100)])
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app({"type": "http", "method": "GET", "path": "/", "query_string": b""}, receive, send)
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"GET /"

@@ -274,7 +274,8 @@ async def test_send_after_close_is_an_error() -> None:
 @pytest.mark.parametrize("method", ["receive_text", "receive_bytes", "receive_json"])
 async def test_receive_data_needs_accept(method: str) -> None:
     websocket = FakeConnection(CONNECT, {"type": "websocket.receive", "text": "x"}).websocket()
-    with pytest.raises(RuntimeError, match=r'WebSocket is not connected. Need to call "accept" first.'):
+    # WebSocketDisconnected is a RuntimeError: code catching either one keeps working.
+    with pytest.raises(WebSocketDisconnected, match=r'WebSocket is not connected. Need to call "accept" first.'):
         await getattr(websocket, method)()
 
 

@@ -1,22 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from framework.applications import Application
 from framework.exceptions import HTTPException
-from framework.middleware.body_limit import DEFAULT_MAX_BODY_SIZE, RequestBodyLimitMiddleware
+from framework.middleware import Middleware
+from framework.middleware.base import BaseHTTPMiddleware
+from framework.middleware.body_limit import DEFAULT_MAX_BODY_SIZE, MAX_BODY_SIZE_SCOPE_KEY, RequestBodyLimitMiddleware
 from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from framework.routing import Mount, Route, Router
 from framework.testclient import TestClient
-from framework.types import Message, Receive, Scope, Send
+from framework.types import ASGIApp, Message, Receive, Scope, Send
 
 TestClientFactory = Callable[..., TestClient]
 
-TOO_LARGE = "Request body exceeds the limit of {} bytes."
+TOO_LARGE = "Content Too Large"
 
 
 async def echo_length(request: Request) -> Response:
@@ -64,7 +66,7 @@ def test_content_length_over_limit_is_refused_before_the_endpoint(test_client_fa
     client = test_client_factory(make_app())
     response = client.post("/ignore", content=b"x" * 11)
     assert response.status_code == 413
-    assert response.text == TOO_LARGE.format(10)
+    assert response.text == TOO_LARGE
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
 
 
@@ -72,7 +74,7 @@ def test_streamed_body_is_counted(test_client_factory: TestClientFactory) -> Non
     client = test_client_factory(make_app())
     response = client.post("/", content=chunks(6, 6))
     assert response.status_code == 413
-    assert response.text == TOO_LARGE.format(10)
+    assert response.text == TOO_LARGE
 
     response = client.post("/", content=chunks(5, 5))
     assert response.status_code == 200
@@ -93,24 +95,143 @@ def test_413_goes_through_exception_handlers(test_client_factory: TestClientFact
     for content in (b"x" * 11, chunks(6, 6)):
         response = client.post("/", content=content)
         assert response.status_code == 413
-        assert response.json() == {"status": 413, "detail": TOO_LARGE.format(10)}
+        assert response.json() == {"status": 413, "detail": TOO_LARGE}
 
 
-def test_route_and_mount_limits_are_narrower(test_client_factory: TestClientFactory) -> None:
+def test_route_and_mount_limits_can_be_narrower(test_client_factory: TestClientFactory) -> None:
     client = test_client_factory(make_app())
     assert client.post("/tiny", content=b"abc").text == "3"
     response = client.post("/tiny", content=b"abcd")
     assert response.status_code == 413
-    assert response.text == TOO_LARGE.format(3)
+    assert response.text == TOO_LARGE
     assert client.post("/tiny", content=chunks(2, 2)).status_code == 413
 
     assert client.post("/small/", content=b"x" * 5).text == "5"
     assert client.post("/small/", content=b"x" * 6).status_code == 413
 
 
-def test_a_subtree_cannot_widen_the_application_limit(test_client_factory: TestClientFactory) -> None:
+def test_a_route_without_its_own_limit_keeps_the_application_limit(test_client_factory: TestClientFactory) -> None:
     client = test_client_factory(make_app())
     assert client.post("/unlimited-route", content=b"x" * 11).status_code == 413
+
+
+def test_a_subtree_limit_replaces_the_application_limit(test_client_factory: TestClientFactory) -> None:
+    app = Application(
+        routes=[
+            Route("/big", echo_length, methods=["POST"], max_body_size=20),
+            Mount("/uploads", routes=[Route("/", echo_length, methods=["POST"])], max_body_size=30),
+        ],
+        max_body_size=10,
+    )
+    client = test_client_factory(app)
+    assert client.post("/big", content=b"x" * 20).text == "20"
+    assert client.post("/big", content=chunks(10, 10)).text == "20"
+    assert client.post("/big", content=b"x" * 21).status_code == 413
+    assert client.post("/uploads/", content=b"x" * 30).text == "30"
+    assert client.post("/uploads/", content=chunks(16, 15)).status_code == 413
+
+
+def test_effective_limit_is_published_in_the_scope(test_client_factory: TestClientFactory) -> None:
+    async def show_limit(request: Request) -> Response:
+        return PlainTextResponse(str(request.scope[MAX_BODY_SIZE_SCOPE_KEY]))
+
+    app = Application(
+        routes=[
+            Route("/app", show_limit, methods=["GET", "POST"]),
+            Route("/route", show_limit, methods=["GET", "POST"], max_body_size=3),
+        ],
+        max_body_size=10,
+    )
+    client = test_client_factory(app)
+    assert client.get("/app").text == "10"
+    assert client.post("/route", content=b"abc").text == "3"
+    assert MAX_BODY_SIZE_SCOPE_KEY == "starlette.max_body_size"
+
+
+@pytest.mark.anyio
+async def test_scope_limit_is_put_back_after_the_request() -> None:
+    seen: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope[MAX_BODY_SIZE_SCOPE_KEY])
+
+    async def receive() -> Message:
+        raise AssertionError("the body is never read")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("nothing is sent")
+
+    middleware = RequestBodyLimitMiddleware(app, max_body_size=7)
+    with_previous: Scope = {"type": "http", "method": "POST", "headers": [], MAX_BODY_SIZE_SCOPE_KEY: 99}
+    await middleware(with_previous, receive, send)
+    assert with_previous[MAX_BODY_SIZE_SCOPE_KEY] == 99
+    without: Scope = {"type": "http", "method": "POST", "headers": []}
+    await middleware(without, receive, send)
+    assert MAX_BODY_SIZE_SCOPE_KEY not in without
+    assert seen == [7, 7]
+
+
+def test_an_explicit_outer_limit_beats_the_application_default(test_client_factory: TestClientFactory) -> None:
+    inner = Application(routes=[Route("/", echo_length, methods=["POST"])])
+    client = test_client_factory(RequestBodyLimitMiddleware(inner, max_body_size=4))
+    assert client.post("/", content=b"1234").text == "4"
+    response = client.post("/", content=b"12345")
+    assert response.status_code == 413
+    assert response.text == TOO_LARGE
+
+
+def test_limit_covers_bodies_read_by_user_middleware(test_client_factory: TestClientFactory) -> None:
+    class ReadFirst:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                await receive()
+            raise AssertionError("the body limit stops the request first")
+
+    app = Application(
+        routes=[Route("/", echo_length, methods=["POST"])], middleware=[Middleware(ReadFirst)], max_body_size=4
+    )
+    response = test_client_factory(app).post("/", content=b"12345")
+    assert response.status_code == 413
+    assert response.text == TOO_LARGE
+
+
+def test_body_already_read_outside_a_stricter_route_is_refused(test_client_factory: TestClientFactory) -> None:
+    async def read_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        await request.body()
+        return await call_next(request)
+
+    app = Application(
+        routes=[Route("/", echo_length, methods=["POST"], max_body_size=3)],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=read_body)],
+        max_body_size=10,
+    )
+    client = test_client_factory(app)
+    assert client.post("/", content=b"abc").text == "3"
+    assert client.post("/", content=b"abcd").status_code == 413
+
+
+def test_route_limit_holds_when_middleware_sends_the_response_later(test_client_factory: TestClientFactory) -> None:
+    async def passthrough(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        return await call_next(request)
+
+    class CopyScope:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await self.app(dict(scope), receive, send)
+
+    app = Application(
+        routes=[Route("/", ignore_body, methods=["POST"], max_body_size=10)],
+        middleware=[Middleware(CopyScope), Middleware(BaseHTTPMiddleware, dispatch=passthrough)],
+        max_body_size=4,
+    )
+    client = test_client_factory(app)
+    assert client.post("/", content=b"x" * 10).text == "ignored"
+    assert client.post("/", content=b"x" * 11).status_code == 413
 
 
 def test_none_disables_the_application_limit(test_client_factory: TestClientFactory) -> None:
@@ -127,10 +248,10 @@ def test_router_limit_without_application(test_client_factory: TestClientFactory
     assert client.post("/", content=b"1234").text == "4"
     response = client.post("/", content=b"12345")
     assert response.status_code == 413
-    assert response.text == TOO_LARGE.format(4)
+    assert response.text == TOO_LARGE
     response = client.post("/", content=chunks(3, 3))
     assert response.status_code == 413
-    assert response.text == TOO_LARGE.format(4)
+    assert response.text == TOO_LARGE
 
 
 def test_zero_limit_refuses_any_body(test_client_factory: TestClientFactory) -> None:
@@ -182,11 +303,11 @@ async def test_http2_requests_without_length_are_still_counted() -> None:
     scope = {"type": "http", "http_version": "2", "method": "POST", "path": "/", "headers": [], "query_string": b""}
     await app(scope, receive, send)
     assert sent[0]["status"] == 413
-    assert sent[1]["body"] == TOO_LARGE.format(4).encode()
+    assert sent[1]["body"] == TOO_LARGE.encode()
 
 
 @pytest.mark.anyio
-async def test_body_over_limit_after_response_started_stops_the_stream() -> None:
+async def test_body_over_limit_after_response_started_raises() -> None:
     async def stream_while_reading(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
 
@@ -218,13 +339,15 @@ async def test_body_over_limit_after_response_started_stops_the_stream() -> None
         "headers": [(b"transfer-encoding", b"chunked")],
         "query_string": b"",
     }
-    await app(scope, receive, send)
+    # Too late for a 413 response: the error goes up to the server, which cuts the response short.
+    with pytest.raises(HTTPException) as info:
+        await app(scope, receive, send)
+    assert info.value.status_code == 413
     assert sent[0]["type"] == "http.response.start"
     assert sent[0]["status"] == 200
     bodies = [message.get("body", b"") for message in sent[1:]]
     assert b"123" in bodies
     assert b"456" not in bodies
-    # The response is cut short: no final message saying the body is complete.
     assert all(message.get("more_body", False) for message in sent[1:])
 
 
