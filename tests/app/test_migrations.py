@@ -184,9 +184,8 @@ def test_assert_migrations_match_models_passes_and_fails(project: str, database_
 
 
 def test_env_py_works_with_plain_alembic_reading_the_app_from_alembic_ini(project: str, database_url: str) -> None:
-    from alembic.config import Config
-
     from alembic import command
+    from alembic.config import Config
 
     assert framework_db("init", "--app", f"{project}:build_app") == 0
     ini = (
