@@ -51,8 +51,8 @@ class GraphQLRoute(BaseRoute):
     is validated or executed. `context_getter(context)` may return another object to use as `info.context`;
     `on_ws_connect(context)` authenticates a WebSocket's `connection_init` (raise a DomainError, an
     HTTPException or strawberry's ConnectionRejectionError to refuse it; return a dict to send as ack payload).
-    `middleware` wraps both the HTTP and the WebSocket side (e.g. a login check), `max_body_size` narrows
-    the request body limit.
+    `middleware` wraps both the HTTP and the WebSocket side (e.g. a login check), `max_body_size` sets
+    the request body limit of this route (it replaces the app-wide one).
     The schema gets the framework's extension added (once) on construction.
     """
 
