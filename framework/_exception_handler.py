@@ -7,7 +7,8 @@ connection object the endpoint saw, so a handler can still read a body the endpo
 
 Knowing whether the response has started needs a wrapper around `send`. One `SendTracker` is shared
 by every layer that receives the tracker itself as its `send`, so a plain stack wraps `send` once per
-request instead of once per layer.
+request instead of once per layer; trackers that still end up stacked directly on each other collapse
+into one at the start of the response.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ class SendTracker:
         # Not `async`: handing back the wrapped send's awaitable saves a coroutine per message.
         if message["type"] == "http.response.start":
             self.started = True
+            send = self.send
+            if type(send) is SendTracker:
+                # Trackers stacked directly (a layer between them stepped aside): mark them all here and
+                # send straight past them from now on, since a started tracker has nothing left to watch.
+                while type(send) is SendTracker:
+                    send.started = True
+                    send = send.send
+                self.send = send
+            return send(message)
         return self.send(message)
 
 

@@ -49,6 +49,23 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # browsers treat as "/"): escaped so that the URL keeps the path the server actually received.
 _PATH_ESCAPES = str.maketrans({"?": "%3F", "#": "%23", "\\": "%5C"})
 
+# Schemes urlsplit hands back exactly as given; any other one goes through urlsplit itself.
+_PLAIN_SCHEMES = frozenset(("http", "https", "ws", "wss"))
+# Server hosts that form a netloc urlsplit reads back unchanged (IPv6 addresses are accepted separately).
+_PLAIN_SERVER_HOST = re.compile(r"[A-Za-z0-9._-]+")
+# Servers report the same address on every request: remember the verdict for a few of them.
+_plain_server_hosts: dict[str, bool] = {}
+_PLAIN_SERVER_HOSTS_MAX = 64
+
+# A site sees a handful of Host values over and over: remember each one's verdict (valid authority or None).
+# Bounded in entries and key length (a DNS name is at most 253 characters), as clients choose these bytes.
+_host_authorities: dict[bytes, str | None] = {}
+_HOST_CACHE_MAX = 256
+_HOST_CACHE_KEY_MAX = 260
+
+# What `URL(scope=...)` keeps of the scope: scheme, path, query string, Host header, server address.
+_ScopeParts = tuple[Any, str, bytes, "bytes | None", Any]
+
 
 def _is_ipv6(text: str) -> bool:
     try:
@@ -58,25 +75,52 @@ def _is_ipv6(text: str) -> bool:
     return True
 
 
-def _netloc_from_scope(scope: Scope, scheme: str) -> str | None:
-    """The Host header when it is a valid authority, else the server address; None when neither exists."""
-    host_header = None
+def _scope_parts(scope: Scope) -> _ScopeParts:
+    # Taken now, so the URL describes the request as it was when built even if a layer edits the scope later.
+    host: bytes | None = None
     for key, value in scope["headers"]:
         if key == b"host":
-            host_header = value.decode("latin-1")
+            host = value
             break
-    parsed = parse_host_header(host_header)
-    if parsed is not None and parsed.is_valid_port:
-        return parsed.authority
-    server = scope.get("server")
-    if server is None:
+    return (scope.get("scheme", "http"), scope["path"], scope.get("query_string", b""), host, scope.get("server"))
+
+
+def _header_authority(host_header: bytes | None) -> str | None:
+    """The Host header when it is a valid authority (an attacker-chosen one must not move host or path)."""
+    if host_header is None:
         return None
+    authority = _host_authorities.get(host_header, "")  # "" never is a valid authority: not seen yet.
+    if authority == "":
+        parsed = parse_host_header(host_header.decode("latin-1"))
+        authority = parsed.authority if parsed is not None and parsed.is_valid_port else None
+        if len(host_header) <= _HOST_CACHE_KEY_MAX:
+            if len(_host_authorities) >= _HOST_CACHE_MAX:
+                # Clients choose these values: start over rather than grow or keep stale junk forever.
+                _host_authorities.clear()
+            _host_authorities[host_header] = authority
+    return authority
+
+
+def _server_netloc(server: Any, scheme: str) -> str:
     host, port = server
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"  # An IPv6 address needs brackets inside a URL.
     if port is None or port == _DEFAULT_PORTS.get(scheme):
         return str(host)
     return f"{host}:{port}"
+
+
+def _is_plain_server(server: Any) -> bool:
+    """Whether the server address gives a netloc that urlsplit would read back exactly as written."""
+    host, port = server
+    if type(host) is not str or (port is not None and type(port) is not int):
+        return False
+    plain = _plain_server_hosts.get(host)
+    if plain is None:
+        plain = _PLAIN_SERVER_HOST.fullmatch(host) is not None or _is_ipv6(host)
+        if len(_plain_server_hosts) < _PLAIN_SERVER_HOSTS_MAX:
+            _plain_server_hosts[host] = plain
+    return plain
 
 
 def _decode_query(query_string: bytes) -> str:
@@ -87,52 +131,118 @@ def _decode_query(query_string: bytes) -> str:
         return query_string.decode("latin-1")
 
 
-class URL:
-    """An absolute or relative URL, parsed lazily; built from a string, an ASGI scope or components."""
+def _url_from_parts(parts: _ScopeParts) -> str:
+    scheme, path, query_string, host_header, server = parts
+    path = path.translate(_PATH_ESCAPES)
+    netloc = _header_authority(host_header)
+    if netloc is None and server is not None:
+        netloc = _server_netloc(server, scheme)
+    if netloc is not None:
+        if path and not path.startswith("/"):
+            # "@evil.com" or "http://x" must stay in the path, not extend the authority.
+            path = "/" + path
+        url = f"{scheme}://{netloc}{path}"
+    elif path.startswith("//"):
+        # With no authority in front, "//x" would itself be read as one.
+        url = "/%2F" + path[2:]
+    else:
+        url = path
+    if query_string:
+        url += "?" + _decode_query(query_string)
+    return url
 
-    __slots__ = ("_components", "_url")
+
+# The fast paths below give exactly what urlsplit would read from `_url_from_parts`, without building and
+# parsing that string. They apply when urlsplit would change nothing: a plain scheme, an authority that is
+# known to be there and plain, no tab/CR/LF (urlsplit deletes them) and no "#" in the query (a fragment).
+# Anything else returns None and the caller falls back to urlsplit.
+
+
+def _has_plain_authority(parts: _ScopeParts) -> bool:
+    # With a plain server address the netloc is that or a validated Host header: present and plain either way.
+    server = parts[4]
+    return parts[0] in _PLAIN_SCHEMES and server is not None and _is_plain_server(server)
+
+
+def _plain_path(path: str) -> str | None:
+    """The path as urlsplit reads it back from a URL with an authority."""
+    if "\t" in path or "\r" in path or "\n" in path:
+        return None
+    if "?" in path or "#" in path or "\\" in path:
+        path = path.translate(_PATH_ESCAPES)
+    if path and path[0] != "/":
+        path = "/" + path
+    return path
+
+
+def _plain_query(query_string: bytes) -> str | None:
+    if not query_string:
+        return ""
+    query = _decode_query(query_string)
+    if "#" in query or "\t" in query or "\r" in query or "\n" in query:
+        return None
+    return query
+
+
+def _split_parts(parts: _ScopeParts) -> SplitResult | None:
+    """The components of `_url_from_parts(parts)`, built directly; None when only urlsplit can tell."""
+    scheme, path, query_string, host_header, server = parts
+    if scheme not in _PLAIN_SCHEMES:
+        return None
+    netloc = _header_authority(host_header)  # Validated: always plain.
+    if netloc is None:
+        if server is None or not _is_plain_server(server):
+            return None
+        netloc = _server_netloc(server, scheme)
+    plain_path = _plain_path(path)
+    query = _plain_query(query_string)
+    if plain_path is None or query is None:
+        return None
+    return SplitResult(scheme, netloc, plain_path, query, "")
+
+
+class URL:
+    """An absolute or relative URL, parsed lazily; built from a string, an ASGI scope or components.
+
+    Built from a scope, it keeps the parts it needs and answers `path`, `scheme` and `query` from them:
+    the full string is only assembled when asked for (str, equality, hashing, a new URL).
+    """
+
+    __slots__ = ("_components", "_parts", "_url")
 
     def __init__(self, url: str = "", scope: Scope | None = None, **components: Any) -> None:
         self._components: SplitResult | None = None
+        self._parts: _ScopeParts | None = None
+        self._url: str | None
         if scope is not None:
             assert not url, 'Cannot set both "url" and "scope".'
             assert not components, 'Cannot set both "scope" and "**components".'
-            url = self._from_scope(scope)
-        elif components:
+            self._parts = _scope_parts(scope)
+            self._url = None
+            return
+        if components:
             assert not url, 'Cannot set both "url" and "**components".'
             url = URL("").replace(**components).components.geturl()
         self._url = url
 
-    @staticmethod
-    def _from_scope(scope: Scope) -> str:
-        scheme: str = scope.get("scheme", "http")
-        path: str = scope["path"].translate(_PATH_ESCAPES)
-        query_string: bytes = scope.get("query_string", b"")
-
-        netloc = _netloc_from_scope(scope, scheme)
-        if netloc is not None:
-            if path and not path.startswith("/"):
-                # "@evil.com" or "http://x" must stay in the path, not extend the authority.
-                path = "/" + path
-            url = f"{scheme}://{netloc}{path}"
-        elif path.startswith("//"):
-            # With no authority in front, "//x" would itself be read as one.
-            url = "/%2F" + path[2:]
-        else:
-            url = path
-
-        if query_string:
-            url += "?" + _decode_query(query_string)
-        return url
-
     @property
     def components(self) -> SplitResult:
-        if self._components is None:
-            self._components = urlsplit(self._url)
-        return self._components
+        components = self._components
+        if components is None:
+            parts = self._parts
+            if parts is not None:
+                components = _split_parts(parts)
+            if components is None:
+                components = urlsplit(str(self))
+            self._components = components
+        return components
 
     @property
     def scheme(self) -> str:
+        parts = self._parts
+        if parts is not None and self._components is None and _has_plain_authority(parts):
+            scheme: str = parts[0]
+            return scheme
         return self.components.scheme
 
     @property
@@ -141,10 +251,20 @@ class URL:
 
     @property
     def path(self) -> str:
+        parts = self._parts
+        if parts is not None and self._components is None and _has_plain_authority(parts):
+            path = _plain_path(parts[1])
+            if path is not None:
+                return path
         return self.components.path
 
     @property
     def query(self) -> str:
+        parts = self._parts
+        if parts is not None and self._components is None and _has_plain_authority(parts):
+            query = _plain_query(parts[2])
+            if query is not None:
+                return query
         return self.components.query
 
     @property
@@ -224,10 +344,14 @@ class URL:
         return str(self) == str(other)
 
     def __hash__(self) -> int:
-        return hash(self._url)
+        return hash(str(self))
 
     def __str__(self) -> str:
-        return self._url
+        url = self._url
+        if url is None:
+            assert self._parts is not None
+            url = self._url = _url_from_parts(self._parts)
+        return url
 
     def __repr__(self) -> str:
         url = str(self)

@@ -58,7 +58,9 @@ PUBLIC_API: dict[str, set[str]] = {
     "framework.middleware.authentication": {"AuthenticationMiddleware"},
     "framework.middleware.errors": {"ServerErrorMiddleware"},
     "framework.middleware.exceptions": {"ExceptionMiddleware"},
-    "framework.middleware.body_limit": {"DEFAULT_MAX_BODY_SIZE", "MAX_BODY_SIZE_SCOPE_KEY", "RequestBodyLimitMiddleware"},
+    "framework.middleware.body_limit": {
+        "DEFAULT_MAX_BODY_SIZE", "MAX_BODY_SIZE_SCOPE_KEY", "RequestBodyLimitMiddleware",
+    },
     "framework.middleware.opentelemetry": {"OpenTelemetryMiddleware"},
     "framework.staticfiles": {"NotModifiedResponse", "PathLike", "StaticFiles"},
     "framework.templating": {"Jinja2Templates"},

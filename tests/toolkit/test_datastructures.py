@@ -728,3 +728,85 @@ async def test_upload_file_write_that_rolls_to_disk_still_works() -> None:
         await upload.seek(0)
         assert await upload.read() == b"abcdefgh"
         assert upload.size == 8
+
+
+# --- URL from a scope: components answered without building the string --------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, "http://testserver/path/to/somewhere?abc=123"),
+        ({"path": "/a?b#c\\d", "query_string": b""}, "http://testserver/a%3Fb%23c%5Cd"),
+        ({"path": "x", "headers": [(b"host", b"Example.COM:8080")]}, "http://Example.COM:8080/x?abc=123"),
+        ({"path": "", "query_string": b""}, "http://testserver"),
+        ({"path": "/a\tb\r\n", "query_string": b"q=1\t2"}, "http://testserver/a\tb\r\n?q=1\t2"),
+        ({"query_string": b"a=1#frag"}, "http://testserver/path/to/somewhere?a=1#frag"),
+        ({"scheme": "HTTPS", "server": ("h", 443)}, "HTTPS://h:443/path/to/somewhere?abc=123"),
+        ({"server": ("::1", 8000)}, "http://[::1]:8000/path/to/somewhere?abc=123"),
+        ({"server": ("/tmp/app.sock", None)}, "http:///tmp/app.sock/path/to/somewhere?abc=123"),
+        ({"server": None, "path": "//evil.example/x"}, "/%2Fevil.example/x?abc=123"),
+        ({"server": None, "headers": [(b"host", b"[::1]:90")]}, "http://[::1]:90/path/to/somewhere?abc=123"),
+    ],
+)
+def test_url_from_scope_components_match_parsing_the_string(overrides: dict[str, Any], expected: str) -> None:
+    # Read the components first (the shortcut), then compare with a URL parsed from the full string.
+    url = URL(scope=_scope(**overrides))
+    parsed = URL(expected)
+    assert (url.path, url.query, url.scheme) == (parsed.path, parsed.query, parsed.scheme)
+    assert (url.netloc, url.hostname, url.port) == (parsed.netloc, parsed.hostname, parsed.port)
+    assert url.fragment == parsed.fragment
+    assert url.components == parsed.components
+    assert str(url) == expected
+    assert url == parsed
+    assert hash(url) == hash(parsed)
+    assert repr(url) == repr(parsed)
+    assert url.replace(path="/z") == parsed.replace(path="/z")
+
+
+def test_url_from_scope_drops_tab_and_newline_like_urlsplit() -> None:
+    url = URL(scope=_scope(path="/a\tb\n", query_string=b"x=1\r"))
+    assert url.path == "/ab"
+    assert url.query == "x=1"
+
+
+def test_url_from_scope_query_fragment_is_split_off() -> None:
+    url = URL(scope=_scope(query_string=b"a=1#frag"))
+    assert url.query == "a=1"
+    assert url.fragment == "frag"
+
+
+def test_url_from_scope_is_a_snapshot_of_the_scope() -> None:
+    scope = _scope(headers=[(b"host", b"before.example")])
+    url = URL(scope=scope)
+    scope["path"] = "/changed"
+    scope["query_string"] = b"changed=1"
+    scope["headers"][0] = (b"host", b"after.example")
+    scope["server"] = ("other", 81)
+    assert url.path == "/path/to/somewhere"
+    assert url.query == "abc=123"
+    assert str(url) == "http://before.example/path/to/somewhere?abc=123"
+
+
+def test_url_from_scope_reads_the_host_header_freshly_for_each_scope() -> None:
+    # Verdicts on Host values are remembered: a bad value stays bad, a good one stays per scope.
+    for _ in range(2):
+        assert _scope_url(host=b"evil.com/x").netloc == "example.com"
+        assert _scope_url(host=b"good.example:81").netloc == "good.example:81"
+
+
+def test_url_from_scope_many_distinct_hosts_stay_correct() -> None:
+    # More distinct Host values than any cache would keep: every answer must still be exact.
+    for number in range(600):
+        assert _scope_url(host=f"h{number}.example".encode()).hostname == f"h{number}.example"
+        assert _scope_url(host=f"h{number}.example/x".encode()).hostname == "example.com"
+    huge = b"a" * 5000
+    assert _scope_url(host=huge).hostname == "a" * 5000
+
+
+def test_url_from_scope_without_authority_keeps_relative_components() -> None:
+    url = URL(scope=_scope(server=None, path="/p"))
+    assert url.scheme == ""
+    assert url.netloc == ""
+    assert url.path == "/p"
+    assert url.query == "abc=123"

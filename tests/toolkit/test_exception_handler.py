@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from framework._exception_handler import EXCEPTION_HANDLERS_KEY, wrap_app_handling_exceptions
+from framework._exception_handler import EXCEPTION_HANDLERS_KEY, SendTracker, wrap_app_handling_exceptions
 from framework.exceptions import HTTPException
 from framework.requests import Request
 from framework.responses import PlainTextResponse, Response
@@ -161,3 +161,49 @@ async def test_handled_exception_loses_its_traceback() -> None:
     assert sent[0]["status"] == 418
     # A module-level exception reused by every request must not pile up tracebacks.
     assert reused.__traceback__ is None
+
+
+@pytest.mark.anyio
+async def test_stacked_trackers_all_see_the_start_and_messages_arrive_once_in_order() -> None:
+    server = Recorder()
+    outer = SendTracker(server)
+    inner = SendTracker(SendTracker(outer))
+    await inner({"type": "http.response.start", "status": 200, "headers": []})
+    await inner({"type": "http.response.body", "body": b"a", "more_body": True})
+    await outer({"type": "http.response.body", "body": b"b", "more_body": True})
+    await inner({"type": "http.response.body", "body": b"c"})
+    assert outer.started
+    assert inner.started
+    assert [message.get("body") for message in server.messages] == [None, b"a", b"b", b"c"]
+    assert server.messages[0]["status"] == 200
+
+
+@pytest.mark.anyio
+async def test_tracker_keeps_a_layer_that_is_not_a_tracker() -> None:
+    server = Recorder()
+    outer = SendTracker(server)
+    dropped: list[Message] = []
+
+    async def gate(message: Message) -> None:
+        # A layer that swallows the start: the outer tracker must not believe the response started.
+        if message["type"] == "http.response.start":
+            dropped.append(message)
+            return
+        await outer(message)
+
+    inner = SendTracker(gate)
+    await inner({"type": "http.response.start", "status": 200, "headers": []})
+    await inner({"type": "http.response.body", "body": b"x"})
+    assert inner.started
+    assert not outer.started
+    assert len(dropped) == 1
+    assert server.messages == [{"type": "http.response.body", "body": b"x"}]
+
+
+@pytest.mark.anyio
+async def test_tracker_ignores_websocket_messages() -> None:
+    server = Recorder()
+    tracker = SendTracker(server)
+    await tracker({"type": "websocket.accept"})
+    assert not tracker.started
+    assert server.messages == [{"type": "websocket.accept"}]

@@ -5,9 +5,11 @@ from typing import Any
 
 import pytest
 
+from framework._exception_handler import SendTracker
 from framework.applications import Application
 from framework.background import BackgroundTask
 from framework.middleware.errors import ServerErrorMiddleware
+from framework.middleware.exceptions import ExceptionMiddleware
 from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response
 from framework.routing import Route
@@ -137,3 +139,41 @@ def test_generate_html_limits_frames() -> None:
         page = ServerErrorMiddleware(failing_app).generate_html(exc, limit=3)
     assert page.count("class='frame'") == 3
     assert "KeyError: &#x27;deep&#x27;" in page
+
+
+async def start_then_fail(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"7")]})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise RuntimeError("after the start")
+
+
+def test_start_held_back_by_an_inner_layer_still_gets_the_500(test_client_factory: TestClientFactory) -> None:
+    def holding_back(app: Any) -> Any:
+        # Like a buffering middleware: nothing reached the server yet when the app fails.
+        async def layer(scope: Scope, receive: Receive, send: Send) -> None:
+            async def held(message: Any) -> None:
+                pass
+
+            await app(scope, receive, held)
+
+        return layer
+
+    app = ServerErrorMiddleware(holding_back(ExceptionMiddleware(start_then_fail)))
+    client = test_client_factory(app, raise_server_exceptions=False)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+
+
+def test_stacked_send_trackers_report_the_start_to_the_outermost(test_client_factory: TestClientFactory) -> None:
+    def tracking(app: Any) -> Any:
+        async def layer(scope: Scope, receive: Receive, send: Send) -> None:
+            await app(scope, receive, SendTracker(SendTracker(send)))
+
+        return layer
+
+    app = ServerErrorMiddleware(tracking(ExceptionMiddleware(start_then_fail)), debug=True)
+    client = test_client_factory(app, raise_server_exceptions=False)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.text == "partial"
