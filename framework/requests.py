@@ -292,7 +292,7 @@ class Request(HTTPConnection[StateT]):
         while not self._stream_consumed:
             message = await self._receive()
             if message["type"] == "http.request":
-                chunk = message.get("body", b"")
+                chunk: bytes = message.get("body", b"")
                 if not message.get("more_body", False):
                     self._stream_consumed = True
                 if chunk:
@@ -307,8 +307,29 @@ class Request(HTTPConnection[StateT]):
             return self._body
         except AttributeError:
             pass
-        chunks = [chunk async for chunk in self.stream()]
-        self._body = chunks[0] if len(chunks) == 2 else b"".join(chunks)
+        if self._stream_consumed:
+            raise RuntimeError("Stream consumed")
+        # The same reading rules as `stream()`, without an async generator: most bodies are one message.
+        chunks: list[bytes] = []
+        receive = self._receive
+        while True:
+            message = await receive()
+            message_type = message["type"]
+            if message_type == "http.request":
+                chunk: bytes = message.get("body", b"")
+                if not message.get("more_body", False):
+                    self._stream_consumed = True
+                    if not chunks:
+                        self._body = chunk
+                        return chunk
+                    chunks.append(chunk)
+                    break
+                if chunk:
+                    chunks.append(chunk)
+            elif message_type == "http.disconnect":
+                self._is_disconnected = True
+                raise ClientDisconnect()
+        self._body = b"".join(chunks)
         return self._body
 
     async def json(self) -> Any:
@@ -423,8 +444,15 @@ def _encode_link(link: str | bytes) -> bytes:
     return value
 
 
+_JSON_DECODER = json.JSONDecoder()
+
+
 def _decode_json(body: bytes) -> Any:
     try:
+        # `json.loads` sniffs UTF-16/32 from NUL bytes and BOMs; an ASCII, NUL-free start can only be UTF-8,
+        # so decode it directly as `json.loads` would (same codec, same error handler, same decoder).
+        if len(body) > 1 and 0 < body[0] < 0x80 and body[1]:
+            return _JSON_DECODER.decode(body.decode("utf-8", "surrogatepass"))
         return json.loads(body)
     except json.JSONDecodeError as exc:
         raise JSONBodyDecodeError(exc.msg, exc.doc, exc.pos) from None

@@ -9,6 +9,11 @@ wraps `receive`/`send`; nested ones only replace its limit. The limiter sits in 
 shared even by middleware that hands a shallow copy of the scope down. The effective limit is also
 published as `scope["starlette.max_body_size"]` while the wrapped application runs.
 
+When the framing headers fix the body size and it is within the limit (the common case: a single
+Content-Length, or an HTTP/1.x request with no body), no limiter is made at all: the ASGI server delivers
+exactly that many bytes, so counting them would only cost time. Servers that let a body overrun its own
+Content-Length break HTTP framing; put a counting limit in front of such a server.
+
 A declared Content-Length is judged lazily (on the first `receive()` or when the response starts) so
 that a route further in can still raise the limit before the decision is made.
 """
@@ -25,7 +30,6 @@ MAX_BODY_SIZE_SCOPE_KEY = "starlette.max_body_size"
 
 _LIMITER_KEY = "framework.body_limiter"
 _HTTP1 = frozenset(("1.0", "1.1"))
-_BODY_HEADERS = frozenset((b"content-length", b"transfer-encoding"))
 _TOO_LARGE = "Content Too Large"
 _MISSING = object()
 
@@ -49,11 +53,25 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-def _has_no_body(scope: Scope) -> bool:
-    """True only for HTTP/1.x requests without Content-Length/Transfer-Encoding: the protocol rules out a body."""
-    if scope.get("http_version") not in _HTTP1:
-        return False
-    return all(name not in _BODY_HEADERS for name, _ in scope.get("headers", ()))
+def _exact_length(scope: Scope) -> int | None:
+    """How many body bytes the server will deliver, when the framing headers settle it; else None.
+
+    Servers frame a request body by its headers: HTTP/1.x reads exactly Content-Length bytes (or none when
+    neither Content-Length nor Transfer-Encoding is sent), and HTTP/2 servers reject DATA that disagrees
+    with a declared Content-Length. So a single, plain-digits Content-Length without Transfer-Encoding is
+    the body size and needs no counting. Anything ambiguous (duplicates, chunked, odd digits) is counted.
+    """
+    length = -1
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            if length >= 0 or not value.isdigit():
+                return None
+            length = int(value)
+        elif name == b"transfer-encoding":
+            return None
+    if length >= 0:
+        return length
+    return 0 if scope.get("http_version") in _HTTP1 else None
 
 
 class _BodyLimiter:
@@ -134,19 +152,23 @@ class RequestBodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         previous = scope.get(MAX_BODY_SIZE_SCOPE_KEY, _MISSING)
+        limiter: _BodyLimiter | None = scope.get(_LIMITER_KEY)
+        if self._fallback_only and (limiter is not None or previous is not _MISSING):
+            # A limit set further out stands; it may have needed no limiter (see `_exact_length`).
+            await self.app(scope, receive, send)
+            return
         scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
         try:
-            limiter: _BodyLimiter | None = scope.get(_LIMITER_KEY)
             if limiter is not None:
-                if self._fallback_only:
-                    scope[MAX_BODY_SIZE_SCOPE_KEY] = limiter.limit
+                await self._replace(limiter, limit, scope, receive, send)
+            else:
+                length = _exact_length(scope)
+                if length is not None and length <= limit:
+                    # The server delivers exactly `length` bytes: nothing to count, nothing to refuse here.
+                    # A narrower limit further in sees no limiter and judges the length for itself.
                     await self.app(scope, receive, send)
                 else:
-                    await self._replace(limiter, limit, scope, receive, send)
-            elif _has_no_body(scope):
-                await self.app(scope, receive, send)
-            else:
-                await self._limited(limit, scope, receive, send)
+                    await self._limited(limit, scope, receive, send)
         finally:
             if previous is _MISSING:
                 scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)

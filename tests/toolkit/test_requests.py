@@ -409,3 +409,79 @@ def test_invalid_json_through_exception_middleware(test_client_factory: TestClie
     assert response.status_code == 400
     assert response.text.startswith("Invalid JSON in request body: Expecting ")
     assert client.post("/", json=[1, 2]).json() == [1, 2]
+
+
+@pytest.mark.anyio
+async def test_single_message_body_then_stream_replays_it() -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": b"one"}))
+    assert await request.body() == b"one"
+    assert [chunk async for chunk in request.stream()] == [b"one", b""]
+    # The channel is not read again: an empty receive_from would block forever.
+    assert await request.body() == b"one"
+
+
+@pytest.mark.anyio
+async def test_body_after_stream_consumed_raises() -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": b"abc"}))
+    assert [chunk async for chunk in request.stream()] == [b"abc", b""]
+    with pytest.raises(RuntimeError, match="Stream consumed"):
+        await request.body()
+
+
+@pytest.mark.anyio
+async def test_disconnect_before_any_body_is_client_disconnect() -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.disconnect"}))
+    with pytest.raises(ClientDisconnect):
+        await request.body()
+    assert await request.is_disconnected() is True
+
+
+@pytest.mark.anyio
+async def test_body_skips_unknown_messages_and_empty_final_chunk() -> None:
+    request = Request(
+        make_scope(method="POST"),
+        receive_from(
+            {"type": "http.something.else"},
+            {"type": "http.request", "body": b"ab", "more_body": True},
+            {"type": "http.request", "more_body": False},
+        ),
+    )
+    assert await request.body() == b"ab"
+    assert await request.body() == b"ab"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"a": "\xc3\xa9"}', {"a": "é"}),
+        ('{"a": "é"}'.encode("utf-16"), {"a": "é"}),
+        ('{"a": 1}'.encode("utf-16-le"), {"a": 1}),
+        ('{"a": 1}'.encode("utf-32-be"), {"a": 1}),
+        (b'\xef\xbb\xbf{"a": 1}', {"a": 1}),
+        (b"7", 7),
+        (b" [1]", [1]),
+    ],
+    ids=["utf8", "utf16-bom", "utf16-le", "utf32-be", "utf8-bom", "one-byte", "leading-space"],
+)
+async def test_json_decodes_every_encoding_json_loads_accepts(body: bytes, expected: Any) -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": body}))
+    assert await request.json() == expected
+    assert await request.json() == json.loads(body)
+
+
+@pytest.mark.anyio
+async def test_json_with_lone_surrogate_escape_bytes_matches_json_loads() -> None:
+    # json.loads decodes bytes with "surrogatepass"; the fast path must accept the same input.
+    body = b'["\xed\xa0\x80"]'
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": body}))
+    assert await request.json() == json.loads(body)
+
+
+@pytest.mark.anyio
+async def test_invalid_utf8_json_names_the_encoding() -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": b'{"a": "\xff"}'}))
+    with pytest.raises(JSONBodyDecodeError) as info:
+        await request.json()
+    assert info.value.status_code == 400
+    assert "utf-8" in info.value.detail

@@ -368,3 +368,83 @@ def test_websockets_and_lifespan_pass_through(test_client_factory: TestClientFac
     app = Application(routes=[WebSocketRoute("/ws", ws)], max_body_size=0)
     with test_client_factory(app) as client, client.websocket_connect("/ws") as session:
         assert session.receive_text() == "ok"
+
+
+async def _run_raw(app: ASGIApp, headers: list[tuple[bytes, bytes]], *bodies: bytes) -> list[Message]:
+    """Drive `app` with hand-made framing headers, which a real server would never let disagree with the body."""
+    sent: list[Message] = []
+    incoming: list[Message] = [
+        {"type": "http.request", "body": body, "more_body": index < len(bodies) - 1}
+        for index, body in enumerate(bodies)
+    ]
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "http_version": "1.1", "method": "POST", "path": "/", "headers": headers}
+    scope["query_string"] = b""
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-length", b"2"), (b"content-length", b"2")],
+        [(b"content-length", b"2"), (b"transfer-encoding", b"chunked")],
+        [(b"transfer-encoding", b"chunked"), (b"content-length", b"2")],
+        [(b"content-length", b"+2")],
+        [(b"content-length", b"0_2")],
+        [(b"content-length", b" 2")],
+    ],
+    ids=["duplicate", "length-then-chunked", "chunked-then-length", "plus-sign", "underscore", "space"],
+)
+async def test_ambiguous_framing_is_counted_not_trusted(headers: list[tuple[bytes, bytes]]) -> None:
+    app = RequestBodyLimitMiddleware(Router([Route("/", echo_length, methods=["POST"])]), max_body_size=4)
+    sent = await _run_raw(app, headers, b"123", b"45")
+    assert sent[0]["status"] == 413
+    assert sent[1]["body"] == TOO_LARGE.encode()
+
+
+@pytest.mark.anyio
+async def test_plain_content_length_within_limit_reaches_the_endpoint() -> None:
+    app = RequestBodyLimitMiddleware(Router([Route("/", echo_length, methods=["POST"])]), max_body_size=4)
+    sent = await _run_raw(app, [(b"content-length", b"4")], b"12", b"34")
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"4"
+
+
+def test_narrower_route_limit_applies_when_the_outer_limit_needed_no_counting(
+    test_client_factory: TestClientFactory,
+) -> None:
+    seen: list[int] = []
+
+    async def show(request: Request) -> Response:
+        seen.append(request.scope[MAX_BODY_SIZE_SCOPE_KEY])
+        return PlainTextResponse(str(len(await request.body())))
+
+    app = Application(routes=[Route("/", show, methods=["POST"], max_body_size=3)], max_body_size=100)
+    client = test_client_factory(app)
+    assert client.post("/", content=b"abc").text == "3"
+    response = client.post("/", content=b"abcd")
+    assert response.status_code == 413
+    assert response.text == TOO_LARGE
+    # Streamed (chunked) bodies are counted against the route limit too.
+    assert client.post("/", content=chunks(2, 2)).status_code == 413
+    assert seen == [3, 3, 3]
+
+
+def test_outer_limit_is_published_and_kept_by_the_application_default(test_client_factory: TestClientFactory) -> None:
+    async def show(request: Request) -> Response:
+        return PlainTextResponse(f"{request.scope[MAX_BODY_SIZE_SCOPE_KEY]}:{len(await request.body())}")
+
+    inner = Application(routes=[Route("/", show, methods=["GET", "POST"])])
+    client = test_client_factory(RequestBodyLimitMiddleware(inner, max_body_size=DEFAULT_MAX_BODY_SIZE * 2))
+    # No body, and a declared body larger than the default: the outer limit governs both.
+    assert client.get("/").text == f"{DEFAULT_MAX_BODY_SIZE * 2}:0"
+    big = b"x" * (DEFAULT_MAX_BODY_SIZE + 1)
+    assert client.post("/", content=big).text == f"{DEFAULT_MAX_BODY_SIZE * 2}:{len(big)}"
