@@ -4,6 +4,9 @@ The middleware stack is built once, on the first call (the lifespan or the first
 reused for every request after that:
 
     ServerErrorMiddleware -> RequestBodyLimitMiddleware -> user middleware... -> ExceptionMiddleware -> Router
+
+With the default body limit, the first two are one layer (`_ApplicationErrorMiddleware`): for the usual
+request, whose framing headers fix a body size within the limit, the limit costs a header scan and no frame.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+from framework._exception_handler import SendTracker
 from framework.datastructures import State, URLPath
 from framework.middleware import Middleware, _MiddlewareFactory
 from framework.middleware.body_limit import (
+    _LIMITER_KEY,
     DEFAULT_MAX_BODY_SIZE,
+    MAX_BODY_SIZE_SCOPE_KEY,
     RequestBodyLimitMiddleware,
     _DefaultBodyLimitMiddleware,
+    _exact_length,
 )
 from framework.middleware.errors import ServerErrorMiddleware
 from framework.middleware.exceptions import ExceptionMiddleware
@@ -35,6 +42,62 @@ P = ParamSpec("P")
 # smuggle a path, query, credentials or a second line into URLs built from it (redirects, url_for).
 # Only the first Host header is checked: it is the one URLs are built from.
 _INVALID_HOST = re.compile(rb"[/?#@\\\s\x00-\x1f\x7f]")
+# A site sees a handful of Host values over and over: remember which ones passed. Bounded, since clients
+# choose these bytes; long values are checked every time.
+_valid_hosts: set[bytes] = set()
+_VALID_HOSTS_MAX = 256
+_VALID_HOST_KEY_MAX = 260
+
+
+def _is_valid_host(value: bytes) -> bool:
+    if value in _valid_hosts:
+        return True
+    if _INVALID_HOST.search(value) is not None:
+        return False
+    if len(value) <= _VALID_HOST_KEY_MAX:
+        if len(_valid_hosts) >= _VALID_HOSTS_MAX:
+            _valid_hosts.clear()
+        _valid_hosts.add(value)
+    return True
+
+
+class _ApplicationErrorMiddleware(ServerErrorMiddleware):
+    """`ServerErrorMiddleware` and the application's default body limit as one layer.
+
+    The default limit only stands in when nothing further out set one, and a request whose framing headers
+    fix a body size within it needs no counting (see `framework.middleware.body_limit`): that case runs
+    here, inline; any other request goes through the full `_DefaultBodyLimitMiddleware`.
+    """
+
+    def __init__(
+        self, app: ASGIApp, handler: ExceptionHandler | None = None, debug: bool = False, *, max_body_size: int
+    ) -> None:
+        super().__init__(app, handler=handler, debug=debug)
+        self.max_body_size = max_body_size
+        self._limited = _DefaultBodyLimitMiddleware(app, max_body_size=max_body_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tracker = send if type(send) is SendTracker else SendTracker(send)
+        try:
+            if MAX_BODY_SIZE_SCOPE_KEY in scope or _LIMITER_KEY in scope:
+                await self.app(scope, receive, tracker)  # a limit set further out stands
+            else:
+                length = _exact_length(scope)
+                limit = self.max_body_size
+                if length is not None and length <= limit:
+                    scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+                    try:
+                        await self.app(scope, receive, tracker)
+                    finally:
+                        scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+                else:
+                    await self._limited(scope, receive, tracker)
+        except Exception as exc:
+            await self._answer(exc, scope, receive, send, tracker)
+            raise
 
 
 class Application:
@@ -77,17 +140,19 @@ class Application:
             else:
                 exception_handlers[key] = value
 
-        middleware = [Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug)]
-        # Outside the user middleware, so the limit also covers bodies read by middleware. A 413 raised
-        # while the endpoint reads still goes through the application's exception handlers.
-        if self.max_body_size is not None:
+        # The body limit sits outside the user middleware, so it also covers bodies read by middleware. A
+        # 413 raised while the endpoint reads still goes through the application's exception handlers.
+        if self.max_body_size == DEFAULT_MAX_BODY_SIZE:
             # Our 16 MiB default must not widen a limit an outer wrapper already set for this request.
-            cls = (
-                _DefaultBodyLimitMiddleware
-                if self.max_body_size == DEFAULT_MAX_BODY_SIZE
-                else RequestBodyLimitMiddleware
-            )
-            middleware.append(Middleware(cls, max_body_size=self.max_body_size))
+            middleware = [
+                Middleware(
+                    _ApplicationErrorMiddleware, handler=error_handler, debug=debug, max_body_size=self.max_body_size
+                )
+            ]
+        else:
+            middleware = [Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug)]
+            if self.max_body_size is not None:
+                middleware.append(Middleware(RequestBodyLimitMiddleware, max_body_size=self.max_body_size))
         middleware += [
             *self.user_middleware,
             Middleware(ExceptionMiddleware, handlers=exception_handlers, debug=debug),
@@ -126,7 +191,7 @@ class Application:
         if scope["type"] == "http":
             for key, value in scope.get("headers", ()):
                 if key == b"host":
-                    if _INVALID_HOST.search(value) is not None:
+                    if not _is_valid_host(value):
                         await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
                         return
                     break

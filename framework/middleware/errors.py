@@ -52,12 +52,15 @@ class ServerErrorMiddleware:
         try:
             await self.app(scope, receive, tracker)
         except Exception as exc:
-            request = Request(scope)
-            response = await self._error_response(request, exc)
-            if response is not None and not tracker.started:
-                await response(scope, receive, send)
+            await self._answer(exc, scope, receive, send, tracker)
             # Re-raise so the server logs it (and the TestClient can surface it in tests).
             raise
+
+    async def _answer(self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker) -> None:
+        """Send the error response for `exc`, unless the application's own response already started."""
+        response = await self._error_response(Request(scope), exc)
+        if response is not None and not tracker.started:
+            await response(scope, receive, send)
 
     async def _error_response(self, request: Request, exc: Exception) -> Response | None:
         if self.debug:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -279,12 +279,44 @@ def test_built_stack_order() -> None:
     app = Application(middleware=[Middleware(RecordingMiddleware, [], label="user")])
     stack: Any = app.build_middleware_stack()
     assert isinstance(stack, ServerErrorMiddleware)
-    # The body limit sits outside the user middleware, so bodies they read are capped too.
-    assert isinstance(stack.app, RequestBodyLimitMiddleware)
-    assert isinstance(stack.app.app, RecordingMiddleware)
-    assert isinstance(stack.app.app.app, ExceptionMiddleware)
+    # The default body limit is applied by the error layer itself (no extra frame), outside the user
+    # middleware, so bodies they read are capped too.
+    assert stack.max_body_size == 16 * 1024 * 1024
+    assert isinstance(stack.app, RecordingMiddleware)
+    assert isinstance(stack.app.app, ExceptionMiddleware)
+    explicit: Any = Application(
+        max_body_size=10, middleware=[Middleware(RecordingMiddleware, [], label="user")]
+    ).build_middleware_stack()
+    assert isinstance(explicit.app, RequestBodyLimitMiddleware)
+    assert isinstance(explicit.app.app, RecordingMiddleware)
     without_limit: Any = Application(max_body_size=None).build_middleware_stack()
     assert isinstance(without_limit.app, ExceptionMiddleware)
+
+
+def test_default_body_limit_reaches_middleware_reading_the_body(test_client_factory: TestClientFactory) -> None:
+    seen: list[Any] = []
+
+    class ReadsBody:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            seen.append(scope.get("starlette.max_body_size"))
+            await Request(scope, receive).body()
+            await PlainTextResponse("read")(scope, receive, send)
+
+    app = Application(middleware=[Middleware(ReadsBody)])
+    client = test_client_factory(app)
+    assert client.post("/", content=b"small").text == "read"
+    assert seen == [16 * 1024 * 1024]
+
+    def chunks() -> Iterator[bytes]:
+        yield b"x" * (8 * 1024 * 1024)
+        yield b"x" * (8 * 1024 * 1024 + 1)
+
+    response = client.post("/", content=chunks())
+    assert response.status_code == 413
+    assert response.text == "Content Too Large"
 
 
 def test_lifespan_state_reaches_requests(test_client_factory: TestClientFactory) -> None:
