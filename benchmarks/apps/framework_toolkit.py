@@ -1,6 +1,9 @@
 """framework, toolkit style: the Starlette app ported line for line (plain `Route`s, work done by hand).
 
-Only the imports differ from `starlette_app.py`, so any difference in the numbers is the toolkit's.
+Only the imports differ from `starlette_app.py`, so any difference in the numbers is the toolkit's, with one
+exception: the `/db` endpoints open their sessions from `framework.db.Database` (the framework's engine
+set-up and SQLite driver) instead of a bare `create_async_engine`, as a toolkit-style app using the
+framework's database layer without the container would. The handlers still begin and commit by hand.
 """
 
 from __future__ import annotations
@@ -8,8 +11,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
-
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from benchmarks.apps._common import (
     JSON_PAYLOAD,
@@ -25,6 +26,7 @@ from benchmarks.apps._common import (
     params_payload,
 )
 from framework.applications import Application
+from framework.db import Database
 from framework.middleware import Middleware
 from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response
@@ -60,7 +62,7 @@ async def di(request: Request) -> Response:
 
 
 async def db_read(request: Request) -> Response:
-    async with request.state.sessions() as session, session.begin():
+    async with request.state.database.session() as session, session.begin():
         item = await session.get(Item, request.path_params["id"])
         if item is None:
             return PlainTextResponse("Not Found", status_code=404)
@@ -71,7 +73,7 @@ async def db_read(request: Request) -> Response:
 async def db_create(request: Request) -> Response:
     data: Any = await request.json()
     item = Item(name=str(data["name"]), price=float(data["price"]))
-    async with request.state.sessions() as session, session.begin():
+    async with request.state.database.session(write=True) as session, session.begin():
         session.add(item)
         await session.flush()
         payload = item_payload(item)
@@ -88,11 +90,11 @@ async def ws(websocket: WebSocket) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: Application) -> AsyncIterator[dict[str, Any]]:
     DATABASE.create()
-    engine = create_async_engine(DATABASE.url)
+    database = Database(DATABASE.url)
     try:
-        yield {"sessions": async_sessionmaker(engine)}
+        yield {"database": database}
     finally:
-        await engine.dispose()
+        await database.aclose()
         DATABASE.remove()
 
 
