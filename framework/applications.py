@@ -5,8 +5,8 @@ reused for every request after that:
 
     ServerErrorMiddleware -> RequestBodyLimitMiddleware -> user middleware... -> ExceptionMiddleware -> Router
 
-With the default body limit, the first two are one layer (`_ApplicationErrorMiddleware`): for the usual
-request, whose framing headers fix a body size within the limit, the limit costs a header scan and no frame.
+With the default body limit, the first two are one layer (`_ApplicationErrorMiddleware`): for a request
+without a body, the limit costs a header scan and no frame.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from framework.middleware.body_limit import (
     MAX_BODY_SIZE_SCOPE_KEY,
     RequestBodyLimitMiddleware,
     _DefaultBodyLimitMiddleware,
-    _exact_length,
+    _has_no_body,
 )
 from framework.middleware.errors import ServerErrorMiddleware
 from framework.middleware.exceptions import ExceptionMiddleware
@@ -65,8 +65,8 @@ class _ApplicationErrorMiddleware(ServerErrorMiddleware):
     """`ServerErrorMiddleware` and the application's default body limit as one layer.
 
     The default limit only stands in when nothing further out set one, and a request whose framing headers
-    fix a body size within it needs no counting (see `framework.middleware.body_limit`): that case runs
-    here, inline; any other request goes through the full `_DefaultBodyLimitMiddleware`.
+    rule out a body needs no counting (see `framework.middleware.body_limit`): that case runs here, inline;
+    any other request goes through the full `_DefaultBodyLimitMiddleware`.
     """
 
     def __init__(
@@ -85,10 +85,8 @@ class _ApplicationErrorMiddleware(ServerErrorMiddleware):
             if MAX_BODY_SIZE_SCOPE_KEY in scope or _LIMITER_KEY in scope:
                 await self.app(scope, receive, tracker)  # a limit set further out stands
             else:
-                length = _exact_length(scope)
-                limit = self.max_body_size
-                if length is not None and length <= limit:
-                    scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+                if _has_no_body(scope):
+                    scope[MAX_BODY_SIZE_SCOPE_KEY] = self.max_body_size
                     try:
                         await self.app(scope, receive, tracker)
                     finally:

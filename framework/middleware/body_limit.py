@@ -9,10 +9,11 @@ wraps `receive`/`send`; nested ones only replace its limit. The limiter sits in 
 shared even by middleware that hands a shallow copy of the scope down. The effective limit is also
 published as `scope["starlette.max_body_size"]` while the wrapped application runs.
 
-When the framing headers fix the body size and it is within the limit (the common case: a single
-Content-Length, or an HTTP/1.x request with no body), no limiter is made at all: the ASGI server delivers
-exactly that many bytes, so counting them would only cost time. Servers that let a body overrun its own
-Content-Length break HTTP framing; put a counting limit in front of such a server.
+An HTTP/1.x request with neither Content-Length nor Transfer-Encoding has no body: no limiter is made for
+it (the common GET costs a header scan). A request whose Content-Length is within the limit gets a limiter
+that only counts what `receive()` delivers (a server or a test client may deliver more than declared); its
+response is not watched, since a declared length within the limit has nothing to refuse, unless a narrower
+limit further in makes it too large.
 
 A declared Content-Length is judged lazily (on the first `receive()` or when the response starts) so
 that a route further in can still raise the limit before the decision is made.
@@ -20,6 +21,7 @@ that a route further in can still raise the limit before the decision is made.
 
 from __future__ import annotations
 
+from framework._exception_handler import SendTracker, track_send
 from framework.exceptions import HTTPException
 from framework.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +32,7 @@ MAX_BODY_SIZE_SCOPE_KEY = "starlette.max_body_size"
 
 _LIMITER_KEY = "framework.body_limiter"
 _HTTP1 = frozenset(("1.0", "1.1"))
+_FRAMING_HEADERS = frozenset((b"content-length", b"transfer-encoding"))
 _TOO_LARGE = "Content Too Large"
 _MISSING = object()
 
@@ -53,29 +56,29 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-def _exact_length(scope: Scope) -> int | None:
-    """How many body bytes the server will deliver, when the framing headers settle it; else None.
-
-    Servers frame a request body by its headers: HTTP/1.x reads exactly Content-Length bytes (or none when
-    neither Content-Length nor Transfer-Encoding is sent), and HTTP/2 servers reject DATA that disagrees
-    with a declared Content-Length. So a single, plain-digits Content-Length without Transfer-Encoding is
-    the body size and needs no counting. Anything ambiguous (duplicates, chunked, odd digits) is counted.
-    """
-    length = -1
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            if length >= 0 or not value.isdigit():
-                return None
-            length = int(value)
-        elif name == b"transfer-encoding":
-            return None
-    if length >= 0:
-        return length
-    return 0 if scope.get("http_version") in _HTTP1 else None
+def _has_no_body(scope: Scope) -> bool:
+    """Whether HTTP/1.x framing rules out a body: neither Content-Length nor Transfer-Encoding was sent."""
+    if scope.get("http_version") not in _HTTP1:
+        return False
+    # A plain loop rather than all(<generator>): this runs for every request.
+    for name, _ in scope.get("headers", ()):  # noqa: SIM110
+        if name in _FRAMING_HEADERS:
+            return False
+    return True
 
 
 class _BodyLimiter:
-    __slots__ = ("content_length", "limit", "received", "refused", "replaced", "source", "started", "target")
+    __slots__ = (
+        "content_length",
+        "limit",
+        "received",
+        "refused",
+        "replaced",
+        "source",
+        "started",
+        "target",
+        "tracker",
+    )
 
     def __init__(self, limit: int, content_length: int | None, receive: Receive, send: Send) -> None:
         self.limit = limit
@@ -88,6 +91,12 @@ class _BodyLimiter:
         self.refused = False
         # Set once the limiter answered 413 itself: the application's own response is then dropped.
         self.replaced = False
+        # For a counting-only limiter (see `_counted`): the tracker the application sends through.
+        self.tracker: SendTracker | None = None
+
+    def response_started(self) -> bool:
+        tracker = self.tracker
+        return self.started or (tracker is not None and tracker.started)
 
     def declared_too_large(self) -> bool:
         declared = self.content_length
@@ -154,21 +163,18 @@ class RequestBodyLimitMiddleware:
         previous = scope.get(MAX_BODY_SIZE_SCOPE_KEY, _MISSING)
         limiter: _BodyLimiter | None = scope.get(_LIMITER_KEY)
         if self._fallback_only and (limiter is not None or previous is not _MISSING):
-            # A limit set further out stands; it may have needed no limiter (see `_exact_length`).
+            # A limit set further out stands; it may have needed no limiter (see `_has_no_body`).
             await self.app(scope, receive, send)
             return
         scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
         try:
             if limiter is not None:
                 await self._replace(limiter, limit, scope, receive, send)
+            elif _has_no_body(scope):
+                # Nothing to count, nothing to refuse; a limit further in sees no limiter and agrees.
+                await self.app(scope, receive, send)
             else:
-                length = _exact_length(scope)
-                if length is not None and length <= limit:
-                    # The server delivers exactly `length` bytes: nothing to count, nothing to refuse here.
-                    # A narrower limit further in sees no limiter and judges the length for itself.
-                    await self.app(scope, receive, send)
-                else:
-                    await self._limited(limit, scope, receive, send)
+                await self._limited(limit, scope, receive, send)
         finally:
             if previous is _MISSING:
                 scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
@@ -182,15 +188,38 @@ class RequestBodyLimitMiddleware:
         if limiter.received > limit:
             # Middleware further out already read more than this subtree allows.
             raise _BodyTooLarge()
+        if limiter.tracker is not None and limiter.declared_too_large():
+            # A counting-only limiter: under this narrower limit the declared length is refused, even when
+            # the endpoint answers without reading the body, so the response is watched from here on.
+            limiter.tracker = None
+            limiter.target = send
+            send = limiter.send
         await self.app(scope, receive, send)
 
     async def _limited(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-        limiter = _BodyLimiter(limit, _declared_length(scope), receive, send)
+        declared = _declared_length(scope)
+        if declared is not None and declared <= limit:
+            await self._counted(limit, declared, scope, receive, send)
+            return
+        limiter = _BodyLimiter(limit, declared, receive, send)
         scope[_LIMITER_KEY] = limiter
         try:
             await self.app(scope, limiter.receive, limiter.send)
         except _BodyTooLarge:
             if limiter.started:
+                raise
+            await limiter.send_413()
+
+    async def _counted(self, limit: int, declared: int, scope: Scope, receive: Receive, send: Send) -> None:
+        # Declared within the limit: count what arrives, leave the response alone (one send wrapper less).
+        tracker = track_send(send)
+        limiter = _BodyLimiter(limit, declared, receive, tracker)
+        limiter.tracker = tracker
+        scope[_LIMITER_KEY] = limiter
+        try:
+            await self.app(scope, limiter.receive, tracker)
+        except _BodyTooLarge:
+            if limiter.response_started():
                 raise
             await limiter.send_413()
 

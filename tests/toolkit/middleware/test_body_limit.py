@@ -448,3 +448,28 @@ def test_outer_limit_is_published_and_kept_by_the_application_default(test_clien
     assert client.get("/").text == f"{DEFAULT_MAX_BODY_SIZE * 2}:0"
     big = b"x" * (DEFAULT_MAX_BODY_SIZE + 1)
     assert client.post("/", content=big).text == f"{DEFAULT_MAX_BODY_SIZE * 2}:{len(big)}"
+
+
+@pytest.mark.anyio
+async def test_bytes_beyond_a_declared_length_are_counted() -> None:
+    # A server (or a test client) may deliver more than the Content-Length it was given: count what arrives.
+    app = RequestBodyLimitMiddleware(Router([Route("/", echo_length, methods=["POST"])]), max_body_size=4)
+    sent = await _run_raw(app, [(b"content-length", b"1")], b"123", b"45")
+    assert sent[0]["status"] == 413
+    assert sent[1]["body"] == TOO_LARGE.encode()
+
+
+def test_narrower_route_limit_refuses_a_declared_body_the_endpoint_never_reads(
+    test_client_factory: TestClientFactory,
+) -> None:
+    app = Application(routes=[Route("/", ignore_body, methods=["POST"], max_body_size=3)], max_body_size=100)
+    client = test_client_factory(app)
+    assert client.post("/", content=b"abc").text == "ignored"
+    response = client.post("/", content=b"abcd")
+    assert response.status_code == 413
+    assert response.text == TOO_LARGE
+    # Under the application's default limit the same applies.
+    default = Application(routes=[Route("/", ignore_body, methods=["POST"], max_body_size=3)])
+    response = test_client_factory(default).post("/", content=b"abcd")
+    assert response.status_code == 413
+    assert response.text == TOO_LARGE
