@@ -1,8 +1,12 @@
-"""An httpx client that talks to an ASGI app in-process.
+"""An HTTP client that talks to an ASGI app in-process.
 
 Tests are synchronous; the app is async. Each request (or the whole `with` block, so
 that the lifespan and the requests share one event loop) runs the app in a blocking
 portal: an anyio event loop on a helper thread, on the asyncio or trio backend.
+
+The client is built on httpx2 (pydantic's maintained fork of httpx, same API) when it is
+installed, and on httpx, our own dependency, otherwise: `TestClient` subclasses that library's
+`Client` and returns its `Response` objects.
 """
 
 from __future__ import annotations
@@ -23,20 +27,7 @@ import anyio
 import anyio.abc
 import anyio.from_thread
 import anyio.to_thread
-import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from httpx._client import USE_CLIENT_DEFAULT, UseClientDefault
-from httpx._types import (
-    AuthTypes,
-    CookieTypes,
-    HeaderTypes,
-    QueryParamTypes,
-    RequestContent,
-    RequestData,
-    RequestExtensions,
-    RequestFiles,
-    TimeoutTypes,
-)
 
 from framework._utils import is_async_callable
 from framework.exceptions import StarletteDeprecationWarning
@@ -44,7 +35,30 @@ from framework.types import ASGIApp, Message, Receive, Scope, Send
 from framework.websockets import WebSocketDisconnect
 
 if TYPE_CHECKING:
+    # Typed against httpx, which is always installed; httpx2 has the same API. The private modules are
+    # imported for annotations only: at run time the module uses public names of whichever library loaded.
     from typing import Self
+
+    import httpx
+    from httpx._client import UseClientDefault
+    from httpx._types import (
+        AuthTypes,
+        CookieTypes,
+        HeaderTypes,
+        QueryParamTypes,
+        RequestContent,
+        RequestData,
+        RequestExtensions,
+        RequestFiles,
+        TimeoutTypes,
+        URLTypes,
+    )
+else:
+    try:
+        import httpx2 as httpx
+    except ModuleNotFoundError:
+        # No warning: httpx is a declared dependency of this package, so this is a supported setup.
+        import httpx
 
 __all__ = ["TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
 
@@ -526,7 +540,7 @@ class _TestClientTransport(httpx.BaseTransport):
 
 
 class TestClient(httpx.Client):
-    """A synchronous httpx client wired straight to an ASGI app, with lifespan and WebSocket support."""
+    """A synchronous httpx (or httpx2) client wired straight to an ASGI app, with lifespan and WebSocket support."""
 
     __test__ = False
     task: Any
@@ -540,7 +554,7 @@ class TestClient(httpx.Client):
         root_path: str = "",
         backend: Literal["asyncio", "trio"] = "asyncio",
         backend_options: dict[str, Any] | None = None,
-        cookies: httpx._types.CookieTypes | None = None,
+        cookies: CookieTypes | None = None,
         headers: dict[str, str] | None = None,
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
@@ -580,7 +594,7 @@ class TestClient(httpx.Client):
     def request(  # type: ignore[override]
         self,
         method: str,
-        url: httpx._types.URLTypes,
+        url: URLTypes,
         *,
         content: RequestContent | None = None,
         data: RequestData | None = None,
@@ -589,12 +603,12 @@ class TestClient(httpx.Client):
         params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: AuthTypes | UseClientDefault = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = httpx.USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = httpx.USE_CLIENT_DEFAULT,
         extensions: RequestExtensions | None = None,
     ) -> httpx.Response:
-        if timeout is not USE_CLIENT_DEFAULT:
+        if timeout is not httpx.USE_CLIENT_DEFAULT:
             warnings.warn(
                 "You should not use the 'timeout' argument with the TestClient: the app runs in-process, "
                 "so there is nothing to time out.",

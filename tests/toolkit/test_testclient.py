@@ -1,18 +1,32 @@
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
-import httpx
 import pytest
 
+import framework
 from framework.exceptions import StarletteDeprecationWarning
 from framework.testclient import TestClient, WebSocketDenialResponse, WebSocketTestSession
 from framework.types import Message, Receive, Scope, Send
 from framework.websockets import WebSocketDisconnect
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    # The library TestClient is built on: httpx2 when it is installed, httpx otherwise.
+    try:
+        import httpx2 as httpx
+    except ModuleNotFoundError:
+        import httpx
 
 TestClientFactory = Callable[..., TestClient]
 
@@ -291,7 +305,109 @@ def test_timeout_argument_warns(test_client_factory: TestClientFactory) -> None:
 
 def test_testclient_is_not_collected_by_pytest() -> None:
     assert TestClient.__test__ is False
+
+
+def test_built_on_httpx2_when_installed(test_client_factory: TestClientFactory) -> None:
+    expected = "httpx2" if importlib.util.find_spec("httpx2") is not None else "httpx"
+    assert httpx.__name__ == expected
     assert issubclass(TestClient, httpx.Client)
+    response = test_client_factory(scope_echo).get("/")
+    assert type(response) is httpx.Response
+    # The library's own default headers, e.g. httpx2[zstd] accepts `gzip, deflate, zstd`.
+    headers = dict(response.json()["headers"])
+    assert headers["accept-encoding"] == httpx.Client().headers["accept-encoding"]
+
+
+# Runs in a fresh interpreter where `import httpx2` fails, as when it is not installed; `-W error`
+# turns any warning about the fallback into a failure.
+_HTTPX_FALLBACK_SCRIPT = """
+import contextlib
+import sys
+sys.modules["httpx2"] = None
+import httpx
+from framework.applications import Application
+from framework.responses import JSONResponse, RedirectResponse, StreamingResponse
+from framework.routing import Route, WebSocketRoute
+from framework.testclient import TestClient, WebSocketDenialResponse
+
+async def echo(request):
+    response = JSONResponse({
+        "accept-encoding": request.headers["accept-encoding"], "client": list(request.client),
+        "root_path": request.scope["root_path"], "cookie": request.cookies.get("seen"),
+        "state": request.state.started,
+    })
+    response.set_cookie("seen", "yes")
+    return response
+
+async def feed(request):
+    return StreamingResponse(iter([b"a", b"b"]))
+
+async def boom(request):
+    raise ValueError("boom")
+
+async def chat(websocket):
+    await websocket.accept()
+    await websocket.send_text("hi " + await websocket.receive_text())
+    await websocket.close()
+
+async def deny(websocket):
+    await websocket.send_denial_response(JSONResponse({"denied": True}, status_code=403))
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    yield {"started": True}
+
+app = Application(lifespan=lifespan, routes=[
+    Route("/", echo), Route("/feed", feed), Route("/boom", boom),
+    Route("/old", lambda request: RedirectResponse("/")),
+    WebSocketRoute("/ws", chat), WebSocketRoute("/deny", deny),
+])
+assert "httpx2" not in sys.modules or sys.modules["httpx2"] is None
+assert issubclass(TestClient, httpx.Client) and issubclass(WebSocketDenialResponse, httpx.Response)
+with TestClient(app, root_path="/api", client=("10.0.0.1", 1234)) as client:
+    assert type(client.get("/")) is httpx.Response
+    data = client.get("/old").json()
+    assert data == {"accept-encoding": httpx.Client().headers["accept-encoding"], "client": ["10.0.0.1", 1234],
+                    "root_path": "/api", "cookie": "yes", "state": True}, data
+    with client.stream("GET", "/feed") as response:
+        assert list(response.iter_bytes()) == [b"a", b"b"]
+    with client.websocket_connect("/ws") as websocket:
+        websocket.send_text("there")
+        assert websocket.receive_text() == "hi there"
+    try:
+        with client.websocket_connect("/deny"):
+            pass
+    except WebSocketDenialResponse as denial:
+        assert isinstance(denial, httpx.Response) and denial.json() == {"denied": True}
+    else:
+        raise AssertionError("no denial")
+    assert client.get("/old", follow_redirects=False).status_code == 307
+    try:
+        client.get("/boom")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("no server exception")
+assert TestClient(app, raise_server_exceptions=False).get("/boom").status_code == 500
+print("ok")
+"""
+
+
+def test_falls_back_to_httpx_without_httpx2() -> None:
+    # PYTHONPATH puts this checkout first, whatever `framework` the interpreter has installed.
+    paths = [str(Path(framework.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _HTTPX_FALLBACK_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"
+    assert result.stderr == ""
 
 
 class LifespanApp:

@@ -95,7 +95,9 @@ def test_leaving_an_unfinished_response_cancels_the_app(test_client_factory: Tes
             raise
 
     with test_client_factory(app).stream("GET", "/") as response:
-        assert next(response.iter_raw()) == b"part"
+        # `chunks` holds the iterator: httpx2 closes the response when a dropped one is collected.
+        chunks = response.iter_raw()
+        assert next(chunks) == b"part"
     assert cancelled.is_set()
 
 
@@ -114,12 +116,13 @@ def test_closing_a_complete_response_waits_for_the_app(
         raise ValueError("failed after responding")
 
     client = test_client_factory(app, raise_server_exceptions=raise_server_exceptions)
-    if raise_server_exceptions:
-        with pytest.raises(ValueError, match="failed after responding"), client.stream("GET", "/") as response:
-            assert next(response.iter_raw()) == b"done"
-    else:
-        with client.stream("GET", "/") as response:
-            assert next(response.iter_raw()) == b"done"
+    with client.stream("GET", "/") as response:
+        # `chunks` holds the iterator: httpx2 closes the response when a dropped one is collected.
+        chunks = response.iter_raw()
+        assert next(chunks) == b"done"
+        if raise_server_exceptions:
+            with pytest.raises(ValueError, match="failed after responding"):
+                response.close()
     assert finished.is_set()
 
 
@@ -134,7 +137,9 @@ def test_trailers_show_up_while_the_response_is_open(test_client_factory: TestCl
 
     client = test_client_factory(app)
     with client.stream("GET", "/") as response:
-        assert next(response.iter_raw()) == b"payload"
+        # `chunks` holds the iterator: httpx2 closes the response when a dropped one is collected.
+        chunks = response.iter_raw()
+        assert next(chunks) == b"payload"
         assert trailers_sent.wait(10)
         assert response.extensions["http.response.trailers"] == [(b"x-checksum", b"abc")]
     assert client.get("/").extensions["http.response.trailers"] == [(b"x-checksum", b"abc")]
@@ -161,7 +166,9 @@ def test_closing_the_client_cancels_responses_left_open(test_client_factory: Tes
     client = test_client_factory(app)
     with client if how == "with-block" else closing(client):
         response = client.send(client.build_request("GET", "/"), stream=True)
-        assert next(response.iter_raw()) == b"open"
+        # `chunks` holds the iterator: httpx2 closes the response when a dropped one is collected.
+        chunks = response.iter_raw()
+        assert next(chunks) == b"open"
     assert cancelled.is_set()
 
 
