@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, MutableMapping, Sequence, ValuesView
 from shlex import shlex
-from typing import IO, Any, NamedTuple, TypeVar
+from typing import IO, Any, NamedTuple, TypeVar, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from framework._utils import parse_host_header
@@ -42,6 +42,7 @@ class Address(NamedTuple):
 _KeyType = TypeVar("_KeyType")
 # Mapping keys are invariant but values are covariant, like typing.Mapping.
 _CovariantValueType = TypeVar("_CovariantValueType", covariant=True)
+_DefaultType = TypeVar("_DefaultType")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -56,6 +57,8 @@ _PLAIN_SERVER_HOST = re.compile(r"[A-Za-z0-9._-]+")
 # Servers report the same address on every request: remember the verdict for a few of them.
 _plain_server_hosts: dict[str, bool] = {}
 _PLAIN_SERVER_HOSTS_MAX = 64
+# A server hands every request on a connection the same address tuple: the last plain one is known at a glance.
+_last_plain_server: tuple[str, int | None] | None = None
 
 # A site sees a handful of Host values over and over: remember each one's verdict (valid authority or None).
 # Bounded in entries and key length (a DNS name is at most 253 characters), as clients choose these bytes.
@@ -73,16 +76,6 @@ def _is_ipv6(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _scope_parts(scope: Scope) -> _ScopeParts:
-    # Taken now, so the URL describes the request as it was when built even if a layer edits the scope later.
-    host: bytes | None = None
-    for key, value in scope["headers"]:
-        if key == b"host":
-            host = value
-            break
-    return (scope.get("scheme", "http"), scope["path"], scope.get("query_string", b""), host, scope.get("server"))
 
 
 def _header_authority(host_header: bytes | None) -> str | None:
@@ -112,6 +105,9 @@ def _server_netloc(server: Any, scheme: str) -> str:
 
 def _is_plain_server(server: Any) -> bool:
     """Whether the server address gives a netloc that urlsplit would read back exactly as written."""
+    global _last_plain_server
+    if server is _last_plain_server:
+        return True
     host, port = server
     if type(host) is not str or (port is not None and type(port) is not int):
         return False
@@ -120,6 +116,8 @@ def _is_plain_server(server: Any) -> bool:
         plain = _PLAIN_SERVER_HOST.fullmatch(host) is not None or _is_ipv6(host)
         if len(_plain_server_hosts) < _PLAIN_SERVER_HOSTS_MAX:
             _plain_server_hosts[host] = plain
+    if plain and type(server) is tuple:  # Immutable (a str and an int or None): the verdict cannot go stale.
+        _last_plain_server = server
     return plain
 
 
@@ -162,6 +160,16 @@ def _has_plain_authority(parts: _ScopeParts) -> bool:
     # With a plain server address the netloc is that or a validated Host header: present and plain either way.
     server = parts[4]
     return parts[0] in _PLAIN_SCHEMES and server is not None and _is_plain_server(server)
+
+
+def _plain_scope_path(parts: _ScopeParts) -> str | None:
+    """`_has_plain_authority(parts)` and `_plain_path(parts[1])` in one call: `URL.path` is on the hot path."""
+    scheme, path, _, _, server = parts
+    if scheme not in _PLAIN_SCHEMES or server is None:
+        return None
+    if server is not _last_plain_server and not _is_plain_server(server):
+        return None
+    return _plain_path(path)
 
 
 def _plain_path(path: str) -> str | None:
@@ -210,16 +218,29 @@ class URL:
 
     __slots__ = ("_components", "_parts", "_url")
 
+    _components: SplitResult | None
+    _parts: _ScopeParts | None
+    _url: str | None
+
     def __init__(self, url: str = "", scope: Scope | None = None, **components: Any) -> None:
-        self._components: SplitResult | None = None
-        self._parts: _ScopeParts | None = None
-        self._url: str | None
+        self._components = None
         if scope is not None:
             assert not url, 'Cannot set both "url" and "scope".'
             assert not components, 'Cannot set both "scope" and "**components".'
-            self._parts = _scope_parts(scope)
+            # Taken now, so the URL describes the request as it was when built even if a layer edits the scope.
+            scheme = scope.get("scheme", "http")
+            server = scope.get("server")
+            path = scope["path"]
+            query_string = scope.get("query_string", b"")
+            host: bytes | None = None
+            for key, value in scope["headers"]:
+                if key == b"host":
+                    host = value
+                    break
+            self._parts = (scheme, path, query_string, host, server)
             self._url = None
             return
+        self._parts = None
         if components:
             assert not url, 'Cannot set both "url" and "**components".'
             url = URL("").replace(**components).components.geturl()
@@ -252,8 +273,8 @@ class URL:
     @property
     def path(self) -> str:
         parts = self._parts
-        if parts is not None and self._components is None and _has_plain_authority(parts):
-            path = _plain_path(parts[1])
+        if parts is not None and self._components is None:
+            path = _plain_scope_path(parts)
             if path is not None:
                 return path
         return self.components.path
@@ -453,6 +474,16 @@ def _item_key(item: tuple[Any, Any]) -> Any:
     return item[0]
 
 
+def _keep_get_consistent(cls: type) -> None:
+    """Give `Mapping.get` back to a subclass that redefines `__getitem__`, so `get` still goes through it.
+
+    The classes below define `get` directly (no `__getitem__` call, no KeyError raised for a missing key),
+    which would otherwise bypass a subclass's own lookup.
+    """
+    if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
+        setattr(cls, "get", Mapping.get)  # noqa: B010 (mypy refuses a direct assignment to a method)
+
+
 class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
     """A read-only mapping where a key may repeat; `[key]` gives the last value, `getlist` all."""
 
@@ -484,6 +515,19 @@ class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
 
         self._dict = dict(items)
         self._list = items
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _keep_get_consistent(cls)
+
+    @overload
+    def get(self, key: _KeyType, /) -> _CovariantValueType | None: ...
+    @overload
+    def get(self, key: _KeyType, default: _CovariantValueType, /) -> _CovariantValueType: ...  # type: ignore[misc]
+    @overload
+    def get(self, key: _KeyType, default: _DefaultType, /) -> _CovariantValueType | _DefaultType: ...
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._dict.get(key, default)
 
     def getlist(self, key: Any) -> list[_CovariantValueType]:
         return [item_value for item_key, item_value in self._list if item_key == key]
@@ -583,11 +627,28 @@ class MultiDict(ImmutableMultiDict[Any, Any]):
         self._dict.update(value)
 
 
+def _parse_query(query: str) -> list[tuple[str, str]]:
+    """`parse_qsl(query, keep_blank_values=True)`, several times faster when there is nothing to unquote."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    return _split_query(query)
+
+
+def _split_query(query: str) -> list[tuple[str, str]]:
+    # What parse_qsl gives for a query without "%" or "+": fields split on "&", empty ones skipped.
+    items = []
+    for field in query.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            items.append((name, value))
+    return items
+
+
 class QueryParams(ImmutableMultiDict[str, str]):
     """An immutable multi-dict of query string parameters.
 
-    Built from a raw query string (str or bytes), it is parsed on first use only: most handlers
-    never read the query string. Malformed percent-escapes decode leniently instead of raising.
+    Built from a raw query string (str or bytes): a plain one is split at once, one with escapes to
+    decode is parsed on first use only. Malformed percent-escapes decode leniently instead of raising.
     """
 
     __slots__ = ("_raw",)
@@ -602,10 +663,19 @@ class QueryParams(ImmutableMultiDict[str, str]):
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         if isinstance(value, str) and not kwargs:
-            self._raw = value  # parsed by __getattr__ when _list/_dict is first read
+            if not value:
+                self._list = []
+                self._dict = {}
+            elif "%" in value or "+" in value:
+                self._raw = value  # unquoting costs: parsed by __getattr__ when _list/_dict is first read
+            else:
+                # Nothing to unquote: splitting now is cheaper than the lazy path's first read.
+                items = _split_query(value)
+                self._list = items
+                self._dict = dict(items)
             return
         if isinstance(value, str):
-            super().__init__(parse_qsl(value, keep_blank_values=True), **kwargs)
+            super().__init__(_parse_query(value), **kwargs)
         else:
             super().__init__(value, **kwargs)
         self._list = [(str(k), str(v)) for k, v in self._list]
@@ -618,7 +688,7 @@ class QueryParams(ImmutableMultiDict[str, str]):
                 raw = object.__getattribute__(self, "_raw")
             except AttributeError:
                 raw = ""
-            items = parse_qsl(raw, keep_blank_values=True)
+            items = _parse_query(raw)
             self._list = items
             self._dict = dict(items)
             return object.__getattribute__(self, name)
@@ -720,6 +790,22 @@ def _encode_key(key: str) -> bytes:
     return key.lower().encode("latin-1")
 
 
+# Code looks up the same few names ("content-type", "Accept") on every request: keep them encoded.
+# Bounded, as a caller might look up names taken from the request itself.
+_lookup_keys: dict[str, bytes] = {}
+_LOOKUP_KEYS_MAX = 256
+
+
+def _lookup_key(key: str) -> bytes:
+    """`_encode_key(key)`, remembered; callers try `_lookup_keys[key]` first."""
+    encoded = key.lower().encode("latin-1")
+    if type(key) is str:
+        if len(_lookup_keys) >= _LOOKUP_KEYS_MAX:
+            _lookup_keys.clear()
+        _lookup_keys[key] = encoded
+    return encoded
+
+
 class Headers(Mapping[str, str]):
     """Case-insensitive, read-only HTTP headers backed by ASGI's raw `[(name, value)]` byte list.
 
@@ -728,13 +814,22 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_list",)
 
+    _list: list[tuple[bytes, bytes]]
+
     def __init__(
         self,
         headers: Mapping[str, str] | None = None,
         raw: list[tuple[bytes, bytes]] | None = None,
         scope: MutableMapping[str, Any] | None = None,
     ) -> None:
-        self._list: list[tuple[bytes, bytes]] = []
+        if scope is not None and headers is None and raw is None:
+            raw_headers = scope["headers"]
+            # The scope may hold a tuple or another iterable; share one list with it from now on.
+            if type(raw_headers) is not list:
+                raw_headers = scope["headers"] = list(raw_headers)
+            self._list = raw_headers
+            return
+        self._list = []
         if headers is not None:
             assert raw is None, 'Cannot set both "headers" and "raw".'
             assert scope is None, 'Cannot set both "headers" and "scope".'
@@ -742,12 +837,10 @@ class Headers(Mapping[str, str]):
         elif raw is not None:
             assert scope is None, 'Cannot set both "raw" and "scope".'
             self._list = raw
-        elif scope is not None:
-            raw_headers = scope["headers"]
-            # The scope may hold a tuple or another iterable; share one list with it from now on.
-            if type(raw_headers) is not list:
-                raw_headers = scope["headers"] = list(raw_headers)
-            self._list = raw_headers
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _keep_get_consistent(cls)
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
@@ -763,27 +856,56 @@ class Headers(Mapping[str, str]):
         return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
 
     def getlist(self, key: str) -> list[str]:
-        wanted = _encode_key(key)
+        try:
+            wanted = _lookup_keys[key]
+        except (KeyError, TypeError):
+            wanted = _lookup_key(key)
         return [value.decode("latin-1") for name, value in self._list if name == wanted]
 
     def mutablecopy(self) -> MutableHeaders:
         return MutableHeaders(raw=self._list[:])
 
     def __getitem__(self, key: str) -> str:
-        wanted = _encode_key(key)
+        try:
+            wanted = _lookup_keys[key]
+        except (KeyError, TypeError):
+            wanted = _lookup_key(key)
         for name, value in self._list:
             if name == wanted:
                 return value.decode("latin-1")
         raise KeyError(key)
 
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str, /) -> str: ...
+    @overload
+    def get(self, key: str, default: _DefaultType, /) -> str | _DefaultType: ...
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get, without raising and catching a KeyError for every absent header.
+        try:
+            wanted = _lookup_keys[key]
+        except (KeyError, TypeError):
+            wanted = _lookup_key(key)
+        for name, value in self._list:
+            if name == wanted:
+                return value.decode("latin-1")
+        return default
+
     def __contains__(self, key: Any) -> bool:
         if not isinstance(key, str):
             return False
         try:
-            wanted = _encode_key(key)
-        except UnicodeEncodeError:
-            return False
-        return any(name == wanted for name, _ in self._list)
+            wanted = _lookup_keys[key]
+        except KeyError:
+            try:
+                wanted = _lookup_key(key)
+            except UnicodeEncodeError:
+                return False
+        for name, _ in self._list:  # noqa: SIM110 (a plain loop: any() and its generator cost more here)
+            if name == wanted:
+                return True
+        return False
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.keys())
@@ -889,7 +1011,7 @@ class State:
     def __init__(self, state: dict[str, Any] | None = None) -> None:
         if state is None:
             state = {}
-        super().__setattr__("_state", state)
+        object.__setattr__(self, "_state", state)  # Not through our __setattr__; cheaper than super().
 
     def __setattr__(self, key: Any, value: Any) -> None:
         self._state[key] = value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, cast
 
 import anyio
@@ -99,14 +99,20 @@ class JSONBodyDecodeError(json.JSONDecodeError, HTTPException):
         return str(self.args[0])
 
 
+# What `__dict__.get` returns for a value not computed yet (None may be a cached value, e.g. a JSON null).
+_MISSING: Any = object()
+
 StateT = TypeVar("StateT", bound="Mapping[str, Any] | State", default=State)
 
 
 class HTTPConnection(Mapping[str, Any], Generic[StateT]):
     """What an HTTP request and a WebSocket have in common; also a read-only mapping over the scope."""
 
-    # Slots for what every request touches; `__dict__` stays so subclasses and users may add attributes.
-    __slots__ = ("__dict__", "_base_url", "_cookies", "_headers", "_query_params", "_state", "_url", "scope")
+    # The computed values are cached in the instance `__dict__` under Starlette's names (`_url`, `_headers`,
+    # ..., `_body`, `_json`), which code in the wild reads, sets, deletes and tests with hasattr. The
+    # properties look them up with `__dict__.get`: `hasattr` or a try/except would raise an AttributeError on
+    # every first access (about half a microsecond each), and the first access is the common case.
+    __slots__ = ("__dict__", "scope")
 
     scope: Scope
     _url: URL
@@ -140,57 +146,51 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
 
     @property
     def url(self) -> URL:
-        try:
-            return self._url
-        except AttributeError:
-            self._url = URL(scope=self.scope)
-            return self._url
+        url: URL = self.__dict__.get("_url", _MISSING)
+        if url is _MISSING:
+            url = self._url = URL(scope=self.scope)
+        return url
 
     @property
     def base_url(self) -> URL:
-        try:
-            return self._base_url
-        except AttributeError:
-            pass
-        base_scope = dict(self.scope)
-        # Inside a Mount the scope's root_path grows, but url_for() must build from the application root.
-        app_root_path = base_scope.get("app_root_path", base_scope.get("root_path", ""))
-        base_scope["path"] = app_root_path if app_root_path.endswith("/") else app_root_path + "/"
-        base_scope["query_string"] = b""
-        base_scope["root_path"] = app_root_path
-        self._base_url = URL(scope=base_scope)
-        return self._base_url
+        base_url: URL = self.__dict__.get("_base_url", _MISSING)
+        if base_url is _MISSING:
+            base_scope = dict(self.scope)
+            # Inside a Mount the scope's root_path grows, but url_for() must build from the application root.
+            app_root_path = base_scope.get("app_root_path", base_scope.get("root_path", ""))
+            base_scope["path"] = app_root_path if app_root_path.endswith("/") else app_root_path + "/"
+            base_scope["query_string"] = b""
+            base_scope["root_path"] = app_root_path
+            base_url = self._base_url = URL(scope=base_scope)
+        return base_url
 
     @property
     def headers(self) -> Headers:
-        try:
-            return self._headers
-        except AttributeError:
-            self._headers = Headers(scope=self.scope)
-            return self._headers
+        headers: Headers = self.__dict__.get("_headers", _MISSING)
+        if headers is _MISSING:
+            headers = self._headers = Headers(scope=self.scope)
+        return headers
 
     @property
     def query_params(self) -> QueryParams:
-        try:
-            return self._query_params
-        except AttributeError:
-            self._query_params = QueryParams(self.scope["query_string"])
-            return self._query_params
+        query_params: QueryParams = self.__dict__.get("_query_params", _MISSING)
+        if query_params is _MISSING:
+            query_params = self._query_params = QueryParams(self.scope["query_string"])
+        return query_params
 
     @property
     def path_params(self) -> dict[str, Any]:
-        return cast("dict[str, Any]", self.scope.get("path_params", {}))
+        path_params: dict[str, Any] = self.scope.get("path_params", {})
+        return path_params
 
     @property
     def cookies(self) -> dict[str, str]:
-        try:
-            return self._cookies
-        except AttributeError:
-            pass
-        cookies: dict[str, str] = {}
-        for header in self.headers.getlist("cookie"):
-            cookies.update(cookie_parser(header))
-        self._cookies = cookies
+        cookies: dict[str, str] = self.__dict__.get("_cookies", _MISSING)
+        if cookies is _MISSING:
+            cookies = {}
+            for header in self.headers.getlist("cookie"):
+                cookies.update(cookie_parser(header))
+            self._cookies = cookies
         return cookies
 
     @property
@@ -202,12 +202,12 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
     def session(self) -> dict[str, Any]:
         if "session" not in self.scope:
             raise _MissingMiddleware("SessionMiddleware must be installed to access request.session")
-        session = self.scope["session"]
+        session: dict[str, Any] = self.scope["session"]
         # SessionMiddleware's Session tracks reads (to add `Vary: Cookie`); other session dicts may not.
         mark_accessed = getattr(session, "mark_accessed", None)
         if mark_accessed is not None:
             mark_accessed()
-        return cast("dict[str, Any]", session)
+        return session
 
     @property
     def auth(self) -> Any:
@@ -223,13 +223,11 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
 
     @property
     def state(self) -> StateT:
-        try:
-            return cast(StateT, self._state)
-        except AttributeError:
-            pass
-        # The State writes through to scope["state"], which the lifespan state was copied into.
-        self._state = State(self.scope.setdefault("state", {}))
-        return cast(StateT, self._state)
+        state: State = self.__dict__.get("_state", _MISSING)
+        if state is _MISSING:
+            # The State writes through to scope["state"], which the lifespan state was copied into.
+            state = self._state = State(self.scope.setdefault("state", {}))
+        return state  # type: ignore[return-value]
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         provider = self.scope.get("router") or self.scope.get("app")
@@ -253,7 +251,7 @@ async def empty_send(message: Message) -> NoReturn:
 class Request(HTTPConnection[StateT]):
     """An HTTP request: the scope plus the receive channel the body arrives on."""
 
-    __slots__ = ("_body", "_form", "_is_disconnected", "_json", "_receive", "_send", "_stream_consumed")
+    __slots__ = ("_form", "_is_disconnected", "_receive", "_send", "_stream_consumed")
 
     _form: FormData | None
     _body: bytes
@@ -271,7 +269,8 @@ class Request(HTTPConnection[StateT]):
 
     @property
     def method(self) -> str:
-        return cast(str, self.scope["method"])
+        method: str = self.scope["method"]
+        return method
 
     @property
     def receive(self) -> Receive:
@@ -279,11 +278,8 @@ class Request(HTTPConnection[StateT]):
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the body as it arrives without keeping it; ends with one empty chunk."""
-        try:
-            body = self._body
-        except AttributeError:
-            pass
-        else:
+        body = self.__dict__.get("_body", _MISSING)
+        if body is not _MISSING:
             yield body
             yield b""
             return
@@ -303,10 +299,9 @@ class Request(HTTPConnection[StateT]):
         yield b""
 
     async def body(self) -> bytes:
-        try:
-            return self._body
-        except AttributeError:
-            pass
+        body: bytes = self.__dict__.get("_body", _MISSING)
+        if body is not _MISSING:
+            return body
         if self._stream_consumed:
             raise RuntimeError("Stream consumed")
         # The same reading rules as `stream()`, without an async generator: most bodies are one message.
@@ -333,12 +328,10 @@ class Request(HTTPConnection[StateT]):
         return self._body
 
     async def json(self) -> Any:
-        try:
-            return self._json
-        except AttributeError:
-            pass
-        self._json = _decode_json(await self.body())
-        return self._json
+        decoded = self.__dict__.get("_json", _MISSING)
+        if decoded is _MISSING:
+            decoded = self._json = _decode_json(await self.body())
+        return decoded
 
     async def _get_form(
         self,
@@ -445,6 +438,9 @@ def _encode_link(link: str | bytes) -> bytes:
 
 
 _JSON_DECODER = json.JSONDecoder()
+# What JSONDecoder.decode itself uses (present since Python 2.6; typeshed does not declare them).
+_scan_json: Callable[[str, int], tuple[Any, int]] = _JSON_DECODER.scan_once  # type: ignore[attr-defined]
+_skip_json_whitespace: Callable[[str, int], re.Match[str]] = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
 
 
 def _decode_json(body: bytes) -> Any:
@@ -452,7 +448,7 @@ def _decode_json(body: bytes) -> Any:
         # `json.loads` sniffs UTF-16/32 from NUL bytes and BOMs; an ASCII, NUL-free start can only be UTF-8,
         # so decode it directly as `json.loads` would (same codec, same error handler, same decoder).
         if len(body) > 1 and 0 < body[0] < 0x80 and body[1]:
-            return _JSON_DECODER.decode(body.decode("utf-8", "surrogatepass"))
+            return _decode_json_text(body.decode("utf-8", "surrogatepass"))
         return json.loads(body)
     except json.JSONDecodeError as exc:
         raise JSONBodyDecodeError(exc.msg, exc.doc, exc.pos) from None
@@ -460,3 +456,18 @@ def _decode_json(body: bytes) -> Any:
         raise JSONBodyDecodeError(f"body is not valid {exc.encoding} ({exc.reason})", "", 0) from None
     except RecursionError:
         raise JSONBodyDecodeError("nested too deeply", "", 0) from None
+
+
+def _decode_json_text(text: str) -> Any:
+    """`JSONDecoder.decode(text)` step by step (same results, same errors), minus two regex matches
+    in the usual case of a document without surrounding whitespace: they were most of the cost."""
+    start = _skip_json_whitespace(text, 0).end() if text[0] in " \t\n\r" else 0
+    try:
+        decoded, end = _scan_json(text, start)
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if end != len(text):
+        end = _skip_json_whitespace(text, end).end()
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+    return decoded

@@ -4,6 +4,7 @@ import io
 import pickle
 import tempfile
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -810,3 +811,76 @@ def test_url_from_scope_without_authority_keeps_relative_components() -> None:
     assert url.netloc == ""
     assert url.path == "/p"
     assert url.query == "abc=123"
+
+
+# --- Lookups without Mapping.get's KeyError; caches that cannot go stale --------------------------
+
+
+def test_headers_get_present_missing_and_default() -> None:
+    headers = Headers(raw=[(b"content-type", b"text/plain"), (b"x-a", b"1"), (b"x-a", b"2")])
+    assert headers.get("Content-Type") == "text/plain"
+    assert headers.get("CONTENT-TYPE") == "text/plain"
+    assert headers.get("x-a") == "1"
+    assert headers.get("missing") is None
+    assert headers.get("missing", "d") == "d"
+    assert headers.get("missing", default=None) is None
+    assert headers.getlist("X-A") == ["1", "2"]
+    with pytest.raises(UnicodeEncodeError):
+        headers.get("ä€")
+    assert "ä€" not in headers
+
+
+def test_headers_many_distinct_lookup_names_stay_correct() -> None:
+    headers = Headers(raw=[(b"x-7", b"seven")])
+    for number in range(700):
+        assert headers.get(f"X-{number}") == ("seven" if number == 7 else None)
+        assert (f"x-{number}" in headers) is (number == 7)
+
+
+def test_headers_subclass_redefining_getitem_keeps_get_consistent() -> None:
+    class Defaulting(Headers):
+        def __getitem__(self, key: str) -> str:
+            try:
+                return super().__getitem__(key)
+            except KeyError:
+                return "fallback"
+
+    headers = Defaulting(raw=[(b"a", b"1")])
+    assert headers.get("a") == "1"
+    assert headers.get("b") == "fallback"
+
+
+def test_multidict_get_and_subclass_redefining_getitem() -> None:
+    data = ImmutableMultiDict([("a", "1"), ("a", "2")])
+    assert data.get("a") == "2"
+    assert data.get("b") is None
+    assert data.get("b", "d") == "d"
+
+    class Upper(ImmutableMultiDict[str, str]):
+        def __getitem__(self, key: str) -> str:
+            return super().__getitem__(key.lower())
+
+    assert Upper([("a", "1")]).get("A") == "1"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "a=1", "a=1&b=2&a=3", "a&b=&=c&&d=e=f", "&&", "=", "x=a+b", "x=%20y&z", "k=%zz", "a=1;b=2", "é=ü"],
+)
+def test_query_params_match_parse_qsl(raw: str) -> None:
+    expected = parse_qsl(raw, keep_blank_values=True)
+    params = QueryParams(raw)
+    assert params.multi_items() == expected
+    assert params == QueryParams(expected)
+    assert QueryParams(raw.encode("utf-8").decode("latin-1")) == QueryParams(raw.encode("utf-8"))
+    assert pickle.loads(pickle.dumps(QueryParams(raw))) == params
+
+
+def test_url_path_with_an_address_that_is_not_plain() -> None:
+    # The shortcut remembers the last plain server address; a different one is judged on its own.
+    plain = ("example.com", 80)
+    assert _scope_url(path="/a", server=plain).path == "/a"
+    assert _scope_url(path="/a", server=("exa mple", 80)).path == "/a"
+    assert str(_scope_url(path="/a", server=("exa mple", 80))) == "http://exa mple/a"
+    assert _scope_url(path="/a", server=["example.com", 81]).netloc == "example.com:81"
+    assert _scope_url(path="/b", server=plain).path == "/b"

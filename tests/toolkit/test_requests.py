@@ -485,3 +485,137 @@ async def test_invalid_utf8_json_names_the_encoding() -> None:
         await request.json()
     assert info.value.status_code == 400
     assert "utf-8" in info.value.detail
+
+
+# --- Cached properties: computed once, and robust to subclasses that skip __init__ ----------------
+
+
+def test_connection_subclass_that_only_sets_scope_gets_every_property() -> None:
+    # Starlette's properties only need `self.scope`; a subclass may set it without calling __init__.
+    class ScopeOnly(HTTPConnection):
+        def __init__(self, scope: Scope) -> None:
+            self.scope = scope
+
+    scope = make_scope(
+        path="/p", query_string=b"a=1", headers=[(b"cookie", b"c=2"), (b"x-k", b"v")], app_root_path="/root"
+    )
+    conn = ScopeOnly(scope)
+    assert str(conn.url) == "http://testserver/p?a=1"
+    assert conn.url is conn.url
+    assert conn.headers["X-K"] == "v"
+    assert conn.headers is conn.headers
+    assert conn.query_params["a"] == "1"
+    assert conn.cookies == {"c": "2"}
+    assert str(conn.base_url) == "http://testserver/root/"
+    conn.state.flag = True
+    assert scope["state"] == {"flag": True}
+    assert conn.state is conn.state
+
+
+@pytest.mark.anyio
+async def test_request_subclass_that_skips_init_still_reads_the_body() -> None:
+    class Bare(Request):
+        def __init__(self, scope: Scope, receive: Receive) -> None:
+            self.scope = scope
+            self._receive = receive
+            self._stream_consumed = False
+
+    request = Bare(make_scope(method="POST"), receive_from({"type": "http.request", "body": b'{"a": 1}'}))
+    assert await request.json() == {"a": 1}
+    assert await request.body() == b'{"a": 1}'
+    assert [chunk async for chunk in request.stream()] == [b'{"a": 1}', b""]
+
+
+@pytest.mark.anyio
+async def test_request_subclass_calling_super_init_keeps_its_own_attributes() -> None:
+    class Tagged(Request):
+        def __init__(self, scope: Scope, receive: Receive) -> None:
+            super().__init__(scope, receive)
+            self.tag = "t"
+
+    request = Tagged(make_scope(method="POST", path="/x"), receive_from({"type": "http.request", "body": b"[1]"}))
+    assert request.tag == "t"
+    assert request.url.path == "/x"
+    assert await request.json() == [1]
+
+
+def test_deleted_cache_is_computed_again() -> None:
+    # Code that edits the scope's headers drops the cached Headers this way; the next read sees the edit.
+    scope = make_scope(headers=[(b"content-encoding", b"gzip")])
+    request = Request(scope)
+    assert not hasattr(request, "_headers")
+    assert request.headers.get("content-encoding") == "gzip"
+    assert hasattr(request, "_headers")
+    scope["headers"] = []
+    delattr(request, "_headers")
+    assert "content-encoding" not in request.headers
+
+
+@pytest.mark.anyio
+async def test_body_and_json_caches_behave_like_plain_attributes() -> None:
+    # Middleware in the wild tests `hasattr(request, "_body")`, replaces `_body` and deletes `_json`.
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": b"[1]"}))
+    assert not hasattr(request, "_body")
+    assert not hasattr(request, "_json")
+    assert await request.json() == [1]
+    assert request._body == b"[1]"
+    assert request._json == [1]
+    request._body = b"[2]"
+    del request._json
+    assert await request.json() == [2]
+    assert await request.body() == b"[2]"
+
+
+@pytest.mark.anyio
+async def test_subclass_caching_its_own_decoded_body() -> None:
+    # The custom-request pattern: decode the body once in an overridden `body()`, keyed on `_body`.
+    class Upper(Request):
+        async def body(self) -> bytes:
+            if not hasattr(self, "_body"):
+                self._body = (await super().body()).upper()
+            return self._body
+
+    request = Upper(make_scope(method="POST"), receive_from({"type": "http.request", "body": b'"abc"'}))
+    assert await request.json() == "ABC"
+    assert await request.body() == b'"ABC"'
+
+
+@pytest.mark.anyio
+async def test_subclass_setting_a_cache_before_super_init_keeps_it() -> None:
+    class Preloaded(Request):
+        def __init__(self, scope: Scope) -> None:
+            self._body = b'{"pre": 1}'
+            super().__init__(scope)
+
+    assert await Preloaded(make_scope(method="POST")).json() == {"pre": 1}
+
+
+@pytest.mark.anyio
+async def test_json_null_body_decodes_to_none_every_time() -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": b"null"}))
+    assert await request.json() is None
+    assert await request.json() is None
+    assert await request.body() == b"null"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", [b'{"a": 1}', b'  {"a": 1}  ', b"\t[1]\r\n", b"12", b'"s"'])
+async def test_json_results_match_json_loads(body: bytes) -> None:
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": body}))
+    assert await request.json() == json.loads(body)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", [b'{"a": 1} x', b"[1] ]", b"  ", b"nul", b"[1,", b"\n\n", b" 1 2"])
+async def test_json_errors_match_json_loads(body: bytes) -> None:
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(body)
+    request = Request(make_scope(method="POST"), receive_from({"type": "http.request", "body": body}))
+    with pytest.raises(JSONBodyDecodeError) as info:
+        await request.json()
+    assert (info.value.msg, info.value.pos, info.value.doc) == (
+        expected.value.msg,
+        expected.value.pos,
+        expected.value.doc,
+    )
+    assert str(info.value) == str(expected.value)
