@@ -16,7 +16,7 @@ import stat
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, formatdate
-from functools import lru_cache, partial
+from functools import partial
 from mimetypes import guess_type
 from secrets import token_hex
 from typing import Any, Literal
@@ -43,12 +43,23 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=256)
-def _content_type_header(media_type: str, charset: str) -> bytes:
-    # Computed once per (media type, charset) pair instead of once per response.
-    if media_type.startswith("text/") and "charset=" not in media_type.lower():
-        media_type += "; charset=" + charset
-    return media_type.encode("latin-1")
+_Header = tuple[bytes, bytes]
+
+# Header tuples are immutable, so the common ones are made once and shared by every response's list.
+_content_types: dict[tuple[str, str], _Header] = {}
+_content_lengths: dict[int, _Header] = {}
+_CACHED_TYPES = 256
+_CACHED_LENGTHS = 2048  # Small bodies, the common case; at most ~300 kB of cache.
+
+
+def _content_type_header(media_type: str, charset: str) -> _Header:
+    value = media_type
+    if value.startswith("text/") and "charset=" not in value.lower():
+        value += "; charset=" + charset
+    header = (b"content-type", value.encode("latin-1"))
+    if len(_content_types) < _CACHED_TYPES:
+        _content_types[media_type, charset] = header
+    return header
 
 
 class Response:
@@ -91,8 +102,10 @@ class Response:
         if headers is None:
             raw_headers: list[tuple[bytes, bytes]] = []
         else:
-            raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-            for key, _ in raw_headers:
+            raw_headers = []
+            for name, value in headers.items():
+                key = name.lower().encode("latin-1")
+                raw_headers.append((key, value.encode("latin-1")))
                 if key == b"content-length":
                     populate_length = False
                 elif key == b"content-type":
@@ -101,16 +114,28 @@ class Response:
         status = self.status_code
         # 1xx, 204 and 304 responses never carry a body, so they must not announce one.
         if populate_length and status >= 200 and status != 204 and status != 304:
-            body = getattr(self, "body", None)
+            try:
+                body = self.body
+            except AttributeError:  # e.g. StreamingResponse: no body, no length
+                body = None
             if body is not None:
                 # A memoryview's len() counts items, not bytes.
                 size = len(body) if body.__class__ is bytes else memoryview(body).nbytes
-                raw_headers.append((b"content-length", b"%d" % size))
+                length = _content_lengths.get(size)
+                if length is None:
+                    length = (b"content-length", b"%d" % size)
+                    if size < _CACHED_LENGTHS:
+                        _content_lengths[size] = length
+                raw_headers.append(length)
 
         if populate_type:
             media_type = self.media_type
             if media_type is not None:
-                raw_headers.append((b"content-type", _content_type_header(media_type, self.charset)))
+                charset = self.charset
+                content_type = _content_types.get((media_type, charset))
+                if content_type is None:
+                    content_type = _content_type_header(media_type, charset)
+                raw_headers.append(content_type)
 
         self.raw_headers = raw_headers
 
@@ -216,37 +241,34 @@ class PlainTextResponse(Response):
     media_type = "text/plain"
 
 
-def _make_json_encode() -> Callable[[Any], str]:
-    """Build the JSON serializer once, at import.
+_JSON_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"), check_circular=False
+)
+
+
+def _make_c_iterencode() -> Callable[[Any, int], Iterable[str]] | None:
+    """Build the C JSON encoder once, at import (None when this interpreter's `json` has none).
 
     `json.dumps()` with these options creates a `JSONEncoder` and a C encoder on every call. Here the C
     encoder is made once and reused; it keeps no state between calls when circular-reference tracking
-    is off (a circular structure then fails with RecursionError rather than ValueError). Falls back to
-    the pure-Python path if this interpreter's `json` has no C accelerator or a different signature.
+    is off (a circular structure then fails with RecursionError rather than ValueError).
     """
-    encoder = json.JSONEncoder(
-        ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"), check_circular=False
-    )
     make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
     if make_c_encoder is None:  # pragma: no cover - CPython always has it
-        return encoder.encode
+        return None
     try:
-        iterencode = make_c_encoder(
-            None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+        iterencode: Callable[[Any, int], Iterable[str]] = make_c_encoder(
+            None, _JSON_ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
         )
-        join = "".join
-
-        def encode(content: Any) -> str:
-            return join(iterencode(content, 0))
-
-        if encode({"a": [1.5, None, "é"]}) == '{"a":[1.5,null,"é"]}':
-            return encode
-    except TypeError:  # pragma: no cover
+        if "".join(iterencode({"a": [1.5, None, "é"]}, 0)) == '{"a":[1.5,null,"é"]}':
+            return iterencode
+    except TypeError:  # pragma: no cover - a different signature
         pass
-    return encoder.encode  # pragma: no cover
+    return None  # pragma: no cover
 
 
-_json_encode = _make_json_encode()
+_c_iterencode = _make_c_iterencode()
+_join = "".join
 
 
 class JSONResponse(Response):
@@ -271,7 +293,9 @@ class JSONResponse(Response):
         self.init_headers(headers)
 
     def render(self, content: Any) -> bytes:
-        return _json_encode(content).encode("utf-8")
+        if _c_iterencode is not None:
+            return _join(_c_iterencode(content, 0)).encode("utf-8")
+        return _JSON_ENCODER.encode(content).encode("utf-8")  # pragma: no cover
 
 
 class RedirectResponse(Response):

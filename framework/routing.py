@@ -28,12 +28,12 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from framework._exception_handler import SendTracker, handle_exception
 from framework._utils import get_route_path, is_async_callable, parse_host_header
 from framework.concurrency import run_in_threadpool
-from framework.convertors import CONVERTOR_TYPES, Convertor
+from framework.convertors import CONVERTOR_TYPES, Convertor, IntegerConvertor, PathConvertor, StringConvertor
 from framework.datastructures import URL, URLPath
 from framework.exceptions import HTTPException, StarletteDeprecationWarning
 from framework.middleware import Middleware
@@ -85,6 +85,10 @@ class Match(enum.Enum):
 # Module globals: looking a member up on an Enum class costs more than the rest of a static match.
 _NONE, _PARTIAL, _FULL = Match.NONE, Match.PARTIAL, Match.FULL
 
+# The `__call__` of complete-body responses (Response, PlainTextResponse, JSONResponse, ...), which
+# request_response performs inline.
+_SEND_WHOLE = Response.__call__
+
 
 def _as_async(func: Callable[[Request], Awaitable[Response] | Response]) -> Callable[[Request], Awaitable[Response]]:
     if is_async_callable(func):
@@ -109,7 +113,21 @@ def request_response(func: Callable[[Request], Awaitable[Response] | Response]) 
         tracker = send if type(send) is SendTracker else SendTracker(send)
         try:
             response = await call(request)
-            await response(scope, receive, tracker)
+            # (`type(x).__call__` exists for any x: a class without one finds its metaclass's.)
+            if type(response).__call__ is not _SEND_WHOLE or scope["type"] != "http":
+                await response(scope, receive, tracker)
+                return
+            # What Response.__call__ does for HTTP, without a coroutine of its own (most responses are these).
+            start = {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+            target = tracker.send
+            if type(target) is SendTracker:
+                target = tracker  # Stacked trackers: the tracker itself collapses them.
+            else:
+                tracker.started = True
+            await target(start)
+            await target({"type": "http.response.body", "body": response.body})
+            if response.background is not None:
+                await response.background()
         except Exception as exc:
             await handle_exception(exc, request, scope, receive, tracker)
 
@@ -204,17 +222,53 @@ def _require_route_path(path: str) -> None:
 
 
 def _convert_params(match: re.Match[str], convertors: dict[str, Convertor[Any]], scope: Scope) -> dict[str, Any] | None:
-    """The scope's path params updated with this match's; None when a value does not convert."""
-    path_params = dict(scope.get("path_params", ()))
-    if not convertors:
-        return path_params
-    for key, value in match.groupdict().items():
-        try:
-            path_params[key] = convertors[key].convert(value)
-        except ValueError:
-            # e.g. an integer too long for int(): no match (404) rather than a crash (500).
-            return None
-    return path_params
+    """The scope's path params updated with this match's (a new dict); None when a value does not convert."""
+    params = match.groupdict()
+    try:
+        for key, value in params.items():
+            params[key] = convertors[key].convert(value)
+    except ValueError:
+        # e.g. an integer too long for int(): no match (404) rather than a crash (500).
+        return None
+    outer = scope.get("path_params")
+    if outer:
+        # Mounted routes: the mount's own params come first.
+        merged = dict(outer)
+        merged.update(params)
+        return merged
+    return params
+
+
+_Plan = tuple[tuple[str, Callable[[str], Any]], ...]
+
+# Convertors whose `convert` hands back the matched text unchanged.
+_IDENTITY_CONVERTS = (StringConvertor.convert, PathConvertor.convert)
+
+
+def _conversion_plan(convertors: dict[str, Convertor[Any]]) -> _Plan:
+    """The `convert` calls a match of these convertors needs: none for text, `int` itself for integers."""
+    plan = []
+    for key, convertor in convertors.items():
+        convert = type(convertor).convert
+        if convert not in _IDENTITY_CONVERTS:
+            plan.append((key, int if convert is IntegerConvertor.convert else convertor.convert))
+    return tuple(plan)
+
+
+def _planned_params(match: re.Match[str], plan: _Plan, scope: Scope) -> dict[str, Any] | None:
+    """`_convert_params` with a conversion plan made in advance."""
+    params = match.groupdict()
+    try:
+        for key, convert in plan:
+            params[key] = convert(params[key])
+    except ValueError:
+        return None
+    outer = scope.get("path_params")
+    if outer:
+        merged = dict(outer)
+        merged.update(params)
+        return merged
+    return params
 
 
 def _wrap_app(app: ASGIApp, middleware: Sequence[Middleware] | None, max_body_size: int | None) -> ASGIApp:
@@ -529,9 +583,9 @@ class Host(BaseRoute):
 
 
 class _RouteList(list[BaseRoute]):
-    """The router's route list: counts its own changes so the router knows when to re-index."""
+    """The router's route list, holding the router's index of it: any change drops the index."""
 
-    version = 0
+    _lookup: _RouteIndex | None = None
 
 
 def _counting(name: str) -> Callable[..., Any]:
@@ -539,7 +593,7 @@ def _counting(name: str) -> Callable[..., Any]:
 
     def method(self: _RouteList, *args: Any, **kwargs: Any) -> Any:
         result = mutate(self, *args, **kwargs)
-        self.version += 1
+        self._lookup = None
         return result
 
     method.__name__ = name
@@ -557,43 +611,68 @@ _PATH_MATCHERS = (Route.matches, WebSocketRoute.matches, Mount.matches)
 _STATIC_MATCHERS = (Route.matches, WebSocketRoute.matches)
 _FORWARDING_HANDLES = (Route.handle, WebSocketRoute.handle, Mount.handle, Host.handle)
 
+_HandleT = TypeVar("_HandleT", bound=Callable[..., Any])
+
+
+def _forwards_full_match(handle: _HandleT) -> _HandleT:
+    """Declare that a route subclass's `handle` only calls `self.app` when `matches` found a full match.
+
+    The router then calls `route.app` itself for full matches, one frame less; `handle` still runs for
+    partial ones (e.g. a custom 405). A subclass that overrides `handle` again is not covered unless it
+    declares the same.
+    """
+    handle._forwards_full_match = True  # type: ignore[attr-defined]
+    return handle
+
+
+# A candidate route, with how the router may take shortcuts with it: `inline` when its `matches` is
+# Route's own (the router does the same work without building a child scope), `forwards` when a full
+# match's `handle` only calls `route.app` (the router calls that itself, one frame less); then the
+# route's `param_convertors` when indexed and the conversion plan made from them.
+_Candidate = tuple[BaseRoute, bool, bool, dict[str, Convertor[Any]] | None, _Plan]
+
 
 class _RouteIndex:
     """For each static route path, the routes (in order) that can match it; the rest for other paths.
 
     Exactly the routes that a full in-order scan could match are kept, so results are unchanged:
     a path-only route is kept when its regex matches the path; any other route always is.
-    `direct` names the plain static `Route` that comes first for a path: when the method fits, it is
-    the match, and the router can dispatch to it without asking every candidate.
+    `direct` names the static `Route` that comes first for a path: when the method fits, it is the
+    match, and the router can dispatch to it without a regex or asking every candidate.
     """
 
-    __slots__ = ("all_routes", "by_path", "direct", "dynamic", "version")
+    __slots__ = ("all_routes", "by_path", "direct", "dynamic")
 
-    def __init__(self, routes: list[BaseRoute], version: int) -> None:
-        self.version = version
-        self.all_routes = list(routes)
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.all_routes = [_candidate(route) for route in routes]
         static_paths = {route.path for route in routes if _is_static(route)}  # type: ignore[attr-defined]
-        self.by_path = {path: [r for r in routes if _may_match(r, path)] for path in static_paths}
-        self.dynamic = [route for route in routes if not _is_static(route)]
-        self.direct: dict[str, Route] = {
-            path: cast(Route, found[0]) for path, found in self.by_path.items() if _is_plain_static_route(found[0])
+        self.by_path = {path: [c for c in self.all_routes if _may_match(c[0], path)] for path in static_paths}
+        self.dynamic = [c for c in self.all_routes if not _is_static(c[0])]
+        self.direct: dict[str, tuple[Route, bool]] = {
+            path: (cast(Route, route), forwards)
+            for path, ((route, inline, forwards, _, _), *_) in self.by_path.items()
+            if inline and _is_static(route)
         }
 
-    def candidates(self, route_path: str) -> list[BaseRoute]:
+    def candidates(self, route_path: str) -> list[_Candidate]:
         found = self.by_path.get(route_path)
         if found is not None:
             return found
-        # `$` in a static route's regex also matches before a final newline: keep the exact semantics.
-        return self.all_routes if route_path.endswith("\n") else self.dynamic
+        # `$` in a static route's regex also matches before a final newline: scan every route then.
+        return self.all_routes if "\n" in route_path else self.dynamic
+
+
+def _candidate(route: BaseRoute) -> _Candidate:
+    handle = type(route).handle
+    forwards = handle in _FORWARDING_HANDLES or getattr(handle, "_forwards_full_match", False) is True
+    if type(route).matches is not Route.matches:
+        return route, False, forwards, None, ()
+    convertors = cast(Route, route).param_convertors
+    return route, True, forwards, convertors, _conversion_plan(convertors)
 
 
 def _is_static(route: BaseRoute) -> bool:
     return type(route).matches in _STATIC_MATCHERS and not route.param_convertors  # type: ignore[attr-defined]
-
-
-def _is_plain_static_route(route: BaseRoute) -> bool:
-    # Matching needs no regex (the path is the dict key) and handling is just calling `route.app`.
-    return type(route).matches is Route.matches and type(route).handle is Route.handle and _is_static(route)
 
 
 def _may_match(route: BaseRoute, path: str) -> bool:
@@ -653,7 +732,6 @@ class Router:
         self.default: ASGIApp = self.not_found if default is None else default
         self.lifespan_context = _lifespan_context(lifespan)
         self.middleware_stack: ASGIApp = _wrap_app(self.app, middleware, max_body_size)
-        self._index: _RouteIndex | None = None
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -662,13 +740,12 @@ class Router:
     @routes.setter
     def routes(self, routes: Iterable[BaseRoute]) -> None:
         self._routes = _RouteList(routes)
-        self._index = None
 
     def _current_index(self) -> _RouteIndex:
-        index = self._index
         routes = self._routes
-        if index is None or index.version != routes.version:
-            index = self._index = _RouteIndex(routes, routes.version)
+        index = routes._lookup
+        if index is None:
+            index = routes._lookup = _RouteIndex(routes)
         return index
 
     async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -719,37 +796,68 @@ class Router:
         scope_type = scope["type"]
         if "router" not in scope:
             scope["router"] = self
-        if scope_type == "lifespan":
-            return self.lifespan(scope, receive, send)
         if scope_type != "http" and scope_type != "websocket":
+            if scope_type == "lifespan":
+                return self.lifespan(scope, receive, send)
             raise RuntimeError(f"Router cannot handle a {scope_type!r} scope.")
-        route_path = get_route_path(scope)
-        index = self._index
-        if index is None or index.version != self._routes.version:
+        route_path: str = scope["path"]
+        if scope.get("root_path"):
+            route_path = get_route_path(scope)
+        index = self._routes._lookup
+        if index is None:
             index = self._current_index()
         if scope_type == "http":
             direct = index.direct.get(route_path)
-            if direct is not None and (not direct.methods or scope["method"] in direct.methods):
-                # What Route.matches() + Route.handle() would do for this static route, minus the regex.
-                path_params = scope.get("path_params")
-                scope["route"] = direct
-                scope["endpoint"] = direct.endpoint
-                scope["path_params"] = dict(path_params) if path_params else {}
-                return direct.app(scope, receive, send)
+            if direct is not None:
+                static, forwards = direct
+                methods = static.methods
+                if not methods or scope["method"] in methods:
+                    # What Route.matches() would do for this static route, minus the regex.
+                    path_params = scope.get("path_params")
+                    scope["route"] = static
+                    scope["endpoint"] = static.endpoint
+                    scope["path_params"] = dict(path_params) if path_params else {}
+                    return static.app(scope, receive, send) if forwards else static.handle(scope, receive, send)
         partial: BaseRoute | None = None
         partial_scope: Scope = {}
-        for route in index.candidates(route_path):
-            match, child_scope = route.matches(scope)
-            if match is _FULL:
+        route: Any  # A Route when `inline`.
+        candidates = index.by_path.get(route_path)
+        if candidates is None:
+            # `$` in a static route's regex also matches before a final newline: scan every route then.
+            candidates = index.all_routes if "\n" in route_path else index.dynamic
+        for route, inline, forwards, indexed_convertors, plan in candidates:
+            if inline:
+                # Route.matches(), without building a child scope to copy from.
+                if scope_type != "http" or (match := route.path_regex.match(route_path)) is None:
+                    continue
+                convertors = route.param_convertors
+                if convertors is indexed_convertors:
+                    params = _planned_params(match, plan, scope)
+                else:
+                    params = _convert_params(match, convertors, scope)
+                if params is None:
+                    continue
+                methods = route.methods
+                if methods and scope["method"] not in methods:
+                    if partial is None:
+                        partial, partial_scope = route, {"endpoint": route.endpoint, "path_params": params}
+                    continue
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = params
+            else:
+                matched, child_scope = route.matches(scope)
+                if matched is not _FULL:
+                    if matched is _PARTIAL and partial is None:
+                        partial, partial_scope = route, child_scope
+                    continue
                 # The route that handles the request, for instrumentation (e.g. the OpenTelemetry span name).
                 scope["route"] = route
                 scope.update(child_scope)
-                if type(route).handle in _FORWARDING_HANDLES:
-                    # A full match of these route types means handle() just forwards: skip a frame.
-                    return route.app(scope, receive, send)  # type: ignore[attr-defined,no-any-return]
-                return route.handle(scope, receive, send)
-            if match is _PARTIAL and partial is None:
-                partial, partial_scope = route, child_scope
+            if forwards:
+                # A full match of these route types means handle() just forwards: skip a frame.
+                return route.app(scope, receive, send)  # type: ignore[no-any-return]
+            return route.handle(scope, receive, send)  # type: ignore[no-any-return]
         if partial is not None:
             scope["route"] = partial
             scope.update(partial_scope)
@@ -774,7 +882,7 @@ class Router:
         if redirect_scope["path"].startswith("//"):
             # "//host" would read as another host if the URL ends up relative: never redirect there.
             return False
-        for route in self._current_index().candidates(other_path):
+        for route, *_ in self._current_index().candidates(other_path):
             match, _ = route.matches(redirect_scope)
             if match is not _NONE:
                 await RedirectResponse(url=str(URL(scope=redirect_scope)))(scope, receive, send)

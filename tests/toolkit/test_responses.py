@@ -115,6 +115,50 @@ def test_charset_rules() -> None:
     assert response.headers["content-type"] == "text/plain; charset=latin-1"
 
 
+@pytest.mark.parametrize("size", [0, 1, 2047, 2048, 2049, 70000])
+def test_content_length_of_every_size(size: int) -> None:
+    # Small lengths come from a shared table of header tuples, large ones are built each time.
+    for _ in range(2):
+        assert Response(b"x" * size).raw_headers == [(b"content-length", str(size).encode())]
+
+
+def test_shared_header_values_are_not_changed_through_one_response() -> None:
+    first = PlainTextResponse("abc")
+    first.headers["content-type"] = "text/x-other"
+    first.headers["content-length"] = "99"
+    first.raw_headers.append((b"x-extra", b"1"))
+    assert PlainTextResponse("abc").raw_headers == [
+        (b"content-length", b"3"),
+        (b"content-type", b"text/plain; charset=utf-8"),
+    ]
+
+
+def test_many_distinct_media_types_all_get_their_own_header() -> None:
+    for number in range(600):
+        media_type = f"text/x-type-{number}"
+        expected = f"{media_type}; charset=utf-8".encode()
+        assert Response("x", media_type=media_type).raw_headers[-1] == (b"content-type", expected)
+        assert Response("x", media_type=media_type).raw_headers[-1] == (b"content-type", expected)
+
+
+def test_charset_is_part_of_the_remembered_content_type() -> None:
+    class Latin1(HTMLResponse):
+        charset = "latin-1"
+
+    assert HTMLResponse("x").headers["content-type"] == "text/html; charset=utf-8"
+    assert Latin1("x").headers["content-type"] == "text/html; charset=latin-1"
+    assert HTMLResponse("x").headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_response_without_body_attribute_gets_no_content_length() -> None:
+    class Bodiless(Response):
+        def __init__(self) -> None:
+            self.status_code = 200
+            self.init_headers({"x-a": "1"})
+
+    assert Bodiless().raw_headers == [(b"x-a", b"1")]
+
+
 def test_memoryview_content_length_counts_bytes() -> None:
     view = memoryview(bytearray(12)).cast("I")
     response = Response(view)

@@ -7,10 +7,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
 
+from framework._exception_handler import SendTracker
 from framework.applications import Application
-from framework.exceptions import StarletteDeprecationWarning
+from framework.background import BackgroundTask
+from framework.convertors import CONVERTOR_TYPES, StringConvertor
+from framework.exceptions import HTTPException, StarletteDeprecationWarning
 from framework.middleware import Middleware
 from framework.requests import Request
 from framework.responses import JSONResponse, PlainTextResponse, Response
@@ -23,6 +27,7 @@ from framework.routing import (
     Route,
     Router,
     WebSocketRoute,
+    _forwards_full_match,
     compile_path,
     get_name,
     replace_params,
@@ -817,3 +822,250 @@ def test_generator_lifespan_warning_names_the_routing_module() -> None:
     with pytest.warns(StarletteDeprecationWarning, match="generator function lifespans are deprecated") as record:
         Router(lifespan=lifespan)  # type: ignore[arg-type]
     assert record[0].filename.endswith("routing.py")
+
+
+# --- request_response sends complete responses itself; the router matches `Route`s itself -------------------
+
+
+def _http_scope(path: str, method: str = "GET", **extra: Any) -> Scope:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], **extra}
+
+
+async def _serve(app: ASGIApp, scope: Scope, send: Send | None = None) -> list[Any]:
+    messages: list[Any] = []
+
+    async def receive() -> dict[str, Any]:  # pragma: no cover - no endpoint here reads the body
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def record(message: Any) -> None:
+        messages.append(message)
+
+    await app(scope, receive, record if send is None else send)
+    return messages
+
+
+@pytest.mark.anyio
+async def test_complete_response_messages_then_background() -> None:
+    events: list[str] = []
+
+    async def later() -> None:
+        events.append("background")
+
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse("hello", background=BackgroundTask(later))
+
+    messages = await _serve(Router([Route("/", endpoint)]), _http_scope("/"))
+    assert messages == [
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", b"5"), (b"content-type", b"text/plain; charset=utf-8")],
+        },
+        {"type": "http.response.body", "body": b"hello"},
+    ]
+    assert events == ["background"]
+
+
+@pytest.mark.anyio
+async def test_response_with_its_own_call_is_called() -> None:
+    class Custom(Response):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 299, "headers": []})
+            await send({"type": "http.response.body", "body": b"custom"})
+
+    async def endpoint(request: Request) -> Response:
+        return Custom()
+
+    messages = await _serve(Router([Route("/", endpoint)]), _http_scope("/"))
+    assert [message.get("status", message.get("body")) for message in messages] == [299, b"custom"]
+
+
+@pytest.mark.anyio
+async def test_endpoint_returning_a_non_response_fails_as_before() -> None:
+    async def endpoint(request: Request) -> Any:
+        return None
+
+    with pytest.raises(TypeError, match="'NoneType' object is not callable"):
+        await _serve(Router([Route("/", endpoint)]), _http_scope("/"))
+
+
+@pytest.mark.anyio
+async def test_complete_response_through_stacked_trackers() -> None:
+    messages: list[Any] = []
+
+    async def record(message: Any) -> None:
+        messages.append(message)
+
+    async def endpoint(request: Request) -> Response:
+        return Response(b"ok")
+
+    inner = SendTracker(record)
+    outer = SendTracker(inner)
+    await _serve(Router([Route("/", endpoint)]), _http_scope("/"), send=outer)
+    assert [message["type"] for message in messages] == ["http.response.start", "http.response.body"]
+    assert outer.started
+    assert inner.started
+
+
+def test_failure_after_a_complete_response_started_is_not_answered_twice(
+    test_client_factory: TestClientFactory,
+) -> None:
+    async def boom() -> None:
+        raise HTTPException(status_code=418)
+
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse("sent", background=BackgroundTask(boom))
+
+    app = Application(routes=[Route("/", endpoint)])
+    with pytest.raises(RuntimeError, match=r"Caught handled exception, but response already started\."):
+        test_client_factory(app).get("/")
+    response = test_client_factory(app, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.text) == (200, "sent")
+
+
+def test_dynamic_routes_convert_params_and_keep_mount_params_first(test_client_factory: TestClientFactory) -> None:
+    async def params(request: Request) -> Response:
+        return JSONResponse({"order": list(request.path_params), "values": request.path_params})
+
+    app = Router(
+        [
+            Mount("/orgs/{org}", routes=[Route("/items/{item_id:int}/{rest:path}", params)]),
+            Route("/floats/{value:float}", params),
+        ]
+    )
+    client = test_client_factory(app)
+    response = client.get("/orgs/acme/items/7/a/b")
+    assert response.json() == {
+        "order": ["org", "item_id", "rest"],
+        "values": {"org": "acme", "item_id": 7, "rest": "a/b"},
+    }
+    assert client.get("/floats/1.5").json()["values"] == {"value": 1.5}
+    # Too many digits for int(): no match, not a crash.
+    assert client.get(f"/orgs/acme/items/{'9' * 5000}/x").status_code == 404
+
+
+def test_dynamic_partial_match_answers_405_unless_a_later_route_fits(test_client_factory: TestClientFactory) -> None:
+    async def read(request: Request) -> Response:
+        return PlainTextResponse(f"read {request.path_params['item_id']}")
+
+    async def write(request: Request) -> Response:
+        return PlainTextResponse(f"write {request.path_params['item_id']!r}")
+
+    client = test_client_factory(
+        Router([Route("/items/{item_id:int}", read), Route("/items/{item_id}", write, methods=["PUT"])])
+    )
+    assert client.get("/items/3").text == "read 3"
+    assert client.put("/items/3").text == "write '3'"
+    response = client.delete("/items/3")
+    assert response.status_code == 405
+    assert response.headers["allow"] in ("GET, HEAD", "HEAD, GET")
+
+
+def test_convertors_replaced_after_the_first_request_are_used(test_client_factory: TestClientFactory) -> None:
+    async def show(request: Request) -> Response:
+        return PlainTextResponse(repr(request.path_params["item_id"]))
+
+    route = Route("/items/{item_id:int}", show)
+    client = test_client_factory(Router([route]))
+    assert client.get("/items/12").text == "12"
+    route.param_convertors = {"item_id": CONVERTOR_TYPES["str"]}
+    assert client.get("/items/12").text == "'12'"
+
+
+def test_custom_convertor_in_a_dynamic_route(test_client_factory: TestClientFactory) -> None:
+    class Upper(StringConvertor):
+        def convert(self, value: str) -> str:
+            return value.upper()
+
+    async def show(request: Request) -> Response:
+        return PlainTextResponse(request.path_params["name"])
+
+    route = Route("/names/{name}", show)
+    route.param_convertors = {"name": Upper()}
+    assert test_client_factory(Router([route])).get("/names/ada").text == "ADA"
+
+
+def test_static_route_with_its_own_handle_is_dispatched_through_it(test_client_factory: TestClientFactory) -> None:
+    calls: list[str] = []
+
+    class Audited(Route):
+        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            calls.append(scope["method"])
+            await super().handle(scope, receive, send)
+
+    client = test_client_factory(Router([Audited("/a", homepage), Audited("/b/{x}", homepage)]))
+    assert client.get("/a").text == "Hello, world"
+    assert client.get("/b/1").text == "Hello, world"
+    assert client.post("/a").status_code == 405
+    assert calls == ["GET", "GET", "POST"]
+
+
+def test_handle_declared_forwarding_is_skipped_on_full_matches(test_client_factory: TestClientFactory) -> None:
+    calls: list[str] = []
+
+    class CustomNotAllowed(Route):
+        @_forwards_full_match
+        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            calls.append(scope["method"])
+            if self.methods and scope["method"] not in self.methods:
+                await PlainTextResponse("no", status_code=405)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)  # pragma: no cover - the router calls the app itself
+
+    client = test_client_factory(Router([CustomNotAllowed("/a", homepage), CustomNotAllowed("/b/{x}", homepage)]))
+    assert client.get("/a").text == "Hello, world"
+    assert client.get("/b/1").text == "Hello, world"
+    assert calls == []
+    assert client.post("/b/1").text == "no"
+    assert calls == ["POST"]
+
+
+def test_root_path_is_stripped_before_static_lookup(test_client_factory: TestClientFactory) -> None:
+    app = Router([Route("/users", users)])
+    client = test_client_factory(app, root_path="/api")
+    assert client.get("/api/users").text == "All users"
+    assert client.get("/apiusers").status_code == 404
+
+
+def test_path_with_a_newline_matches_like_a_regex_scan(test_client_factory: TestClientFactory) -> None:
+    seen: list[Any] = []
+
+    async def capture(request: Request) -> Response:
+        seen.append((request.scope["route"].path, dict(request.path_params)))
+        return PlainTextResponse("ok")
+
+    app = Router([Route("/a", capture), Route("/n/{number:int}", capture)])
+    for path in ("/a\n", "/n/5\n"):
+        anyio.run(_serve, app, _http_scope(path))
+    assert seen == [("/a", {}), ("/n/{number:int}", {"number": 5})]
+
+
+def test_route_list_stays_a_list_and_every_change_is_seen(test_client_factory: TestClientFactory) -> None:
+    first, second = Route("/", homepage), Route("/", users)
+    app = Router([first])
+    client = test_client_factory(app)
+    assert client.get("/").text == "Hello, world"
+    app.routes += [second]
+    assert app.routes.index(second) == 1
+    app.routes.reverse()
+    assert client.get("/").text == "All users"
+    app.routes[0] = first
+    assert client.get("/").text == "Hello, world"
+    app.routes[0:1] = [second]
+    assert client.get("/").text == "All users"
+    app.routes.pop(0)
+    assert client.get("/").text == "Hello, world"
+    app.routes.clear()
+    assert client.get("/").status_code == 404
+
+
+def test_route_subclass_matching_its_own_way_can_answer_405(test_client_factory: TestClientFactory) -> None:
+    class Logged(Route):
+        def matches(self, scope: Scope) -> tuple[Match, Scope]:
+            return super().matches(scope)
+
+    client = test_client_factory(Router([Logged("/items/{item_id}", homepage), Route("/items/{item_id}", users)]))
+    assert client.get("/items/1").text == "Hello, world"
+    response = client.post("/items/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] in ("GET, HEAD", "HEAD, GET")
