@@ -13,6 +13,7 @@ import json
 import json.encoder
 import os
 import stat
+import sys
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, formatdate
@@ -179,16 +180,12 @@ class Response:
         if samesite is not None:
             assert samesite.lower() in ("strict", "lax", "none"), "samesite must be either 'strict', 'lax' or 'none'"
             morsel["samesite"] = samesite
-        partitioned_suffix = ""
         if partitioned:
-            # CHIPS: browsers drop a Partitioned cookie that is not also Secure, so refuse to write one.
-            if not secure:
-                raise ValueError("Partitioned cookies must also be secure: pass secure=True.")
-            try:
-                morsel["partitioned"] = True  # Python 3.14+ knows the attribute and places it itself.
-            except http.cookies.CookieError:
-                partitioned_suffix = "; Partitioned"
-        cookie_value = cookie.output(header="").strip() + partitioned_suffix
+            # The standard library writes the CHIPS attribute from Python 3.14 on; Starlette refuses it before.
+            if sys.version_info < (3, 14):
+                raise ValueError("Partitioned cookies are only supported in Python 3.14 and above.")
+            morsel["partitioned"] = True  # pragma: no cover - Python 3.14+
+        cookie_value = cookie.output(header="").strip()
         self.raw_headers.append((b"set-cookie", cookie_value.encode("latin-1")))
 
     def delete_cookie(
