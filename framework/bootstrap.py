@@ -120,7 +120,9 @@ def _compile_controllers(container: Any, controllers: Sequence[type]) -> list[Co
         guards = tuple(
             _container_provider(container, item, f"{cls.__name__}: dependencies") for item in spec.dependencies
         )
-        routes = compile_controller(cls, spec, make_instance=instantiator(provider), guards=guards, providers=pulled)
+        routes = compile_controller(
+            cls, spec, make_instance=instantiator(provider), guards=guards, providers=pulled, provider=provider
+        )
         _check_connection_kind(container, provider, routes)
         compiled.extend(routes)
     return compiled

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from framework.binding.errors import ErrorItem, RequestValidationError, UnsupportedMediaType
 from framework.binding.extractors import Missing
-from framework.binding.parameters import ParameterInfo
+from framework.binding.parameters import ParameterInfo, core_validator
 from framework.datastructures import FormData, UploadFile
 from framework.requests import Request
 
@@ -54,7 +54,7 @@ def _reject_non_json_numbers(body: bytes) -> None:
 def _json_extractor(info: ParameterInfo) -> AsyncExtractor:
     required, default = info.required, info.default
     assert info.adapter is not None
-    validate_json = info.adapter.validate_json
+    validate_json = core_validator(info.adapter).validate_json
 
     async def extract_json(request: Request) -> Any:
         body = await request.body()
@@ -107,7 +107,7 @@ def _sequence_keys(annotation: Any) -> frozenset[str]:
 
 def _form_model_extractor(info: ParameterInfo) -> AsyncExtractor:
     assert info.adapter is not None
-    validate = info.adapter.validate_python
+    validate = core_validator(info.adapter).validate_python
     sequence_keys = _sequence_keys(info.annotation)
 
     async def extract_form_model(request: Request) -> Any:
@@ -121,7 +121,7 @@ def _form_model_extractor(info: ParameterInfo) -> AsyncExtractor:
 def _form_field_extractor(info: ParameterInfo) -> AsyncExtractor:
     alias, required, default, sequence = info.alias, info.required, info.default, info.is_sequence
     assert info.adapter is not None
-    validate = info.adapter.validate_python
+    validate = core_validator(info.adapter).validate_python
 
     async def extract_form_field(request: Request) -> Any:
         form = await _read_form(request)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from framework.background import BackgroundTasks
-from framework.binding.parameters import ParameterInfo
+from framework.binding.parameters import ParameterInfo, core_validator
 from framework.requests import HTTPConnection
 
-__all__ = ["Missing", "SyncExtractor", "build_sync_extractor"]
+__all__ = ["Missing", "SyncExtractor", "build_sync_extractor", "path_identity_type"]
 
 SyncExtractor = Callable[[HTTPConnection], Any]
 
@@ -31,10 +31,15 @@ def _identity_type(info: ParameterInfo) -> type | None:
     return annotation if annotation in _IDENTITY_TYPES else None
 
 
+def path_identity_type(info: ParameterInfo) -> type | None:
+    """For a path parameter of a type whose values need no validation when they already have it, that type."""
+    return _identity_type(info) if info.source == "path" else None
+
+
 def _path_extractor(info: ParameterInfo) -> SyncExtractor:
     name, exact = info.name, _identity_type(info)
     assert info.adapter is not None
-    validate = info.adapter.validate_python
+    validate = core_validator(info.adapter).validate_python
 
     def extract_path(conn: HTTPConnection) -> Any:
         value = conn.path_params[name]
@@ -48,7 +53,7 @@ def _path_extractor(info: ParameterInfo) -> SyncExtractor:
 def _scalar_extractor(info: ParameterInfo, lookup: Callable[[HTTPConnection, str], str | None]) -> SyncExtractor:
     alias, required, default = info.alias, info.required, info.default
     assert info.adapter is not None
-    validate = info.adapter.validate_python
+    validate = core_validator(info.adapter).validate_python
     # Raw values are strings: a `str` parameter needs no validation at all.
     passthrough = info.annotation is str
 
@@ -66,7 +71,7 @@ def _scalar_extractor(info: ParameterInfo, lookup: Callable[[HTTPConnection, str
 def _sequence_extractor(info: ParameterInfo, lookup: Callable[[HTTPConnection, str], list[str]]) -> SyncExtractor:
     alias, required, default = info.alias, info.required, info.default
     assert info.adapter is not None
-    validate = info.adapter.validate_python
+    validate = core_validator(info.adapter).validate_python
 
     def extract_sequence(conn: HTTPConnection) -> Any:
         raw = lookup(conn, alias)

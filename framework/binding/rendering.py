@@ -11,15 +11,26 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
 import pydantic_core
 from pydantic import BaseModel, TypeAdapter
 
 from framework.background import BackgroundTask
+from framework.binding.parameters import core_validator
 from framework.responses import JSONResponse, Response
 
-__all__ = ["NO_ANNOTATION", "RawJSONResponse", "build_encoder", "build_renderer", "default_status", "returns_content"]
+__all__ = [
+    "NO_ANNOTATION",
+    "CommonResult",
+    "RawJSONResponse",
+    "build_encoder",
+    "build_renderer",
+    "build_rendering",
+    "default_status",
+    "returns_content",
+]
 
 Encoder = Callable[[Any], bytes]
 Renderer = Callable[[Any], Response]
@@ -116,7 +127,7 @@ def build_encoder(annotation: Any) -> Encoder:
     if _is_text_data(annotation):
         return pydantic_core.to_json
     adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-    serializer, validate = adapter.serializer, adapter.validate_python
+    serializer, validate = adapter.serializer, core_validator(adapter).validate_python
     if isinstance(annotation, type) and (issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)):
         cls = annotation
 
@@ -141,7 +152,23 @@ def default_status(status_code: int | None, annotation: Any) -> int:
     return 204 if annotation is None or annotation is type(None) else 200
 
 
-def _custom_renderer(response_class: type[Response], status: int, empty_status: int, encode: Encoder) -> Renderer:
+@dataclass(frozen=True, slots=True)
+class CommonResult:
+    """The result class a renderer handles most (`dict` for JSON, `str` for text) and what it does with one:
+    `response_class(encode(result), status)` when `encode` is set, else `response_class(result, status_code=status)`.
+
+    Generated endpoints build the response for such results themselves, without calling the renderer.
+    """
+
+    result_class: type
+    response_class: type[Response]
+    encode: Encoder | None
+    status: int
+
+
+def _custom_renderer(
+    response_class: type[Response], status: int, empty_status: int, encode: Encoder
+) -> tuple[Renderer, CommonResult | None]:
     """Results for a declared `response_class`: text for HTML/plain classes, JSON-compatible data for others."""
 
     raw_json = issubclass(response_class, RawJSONResponse)
@@ -158,11 +185,22 @@ def _custom_renderer(response_class: type[Response], status: int, empty_status: 
             return response_class(result, status_code=status)
         return response_class(pydantic_core.from_json(encode(result)), status_code=status)
 
-    return render_custom
+    if not takes_text or raw_json:
+        return render_custom, None
+
+    def render_text(result: Any) -> Response:
+        if result.__class__ is str:  # the common case first: a str is never a Response or None
+            return response_class(result, status_code=status)
+        return render_custom(result)
+
+    return render_text, CommonResult(str, response_class, None, status)
 
 
-def build_renderer(annotation: Any, status_code: int | None, response_class: type[Response] | None) -> Renderer:
-    """The function turning a handler result into a Response, with everything decided at start-up."""
+def build_rendering(
+    annotation: Any, status_code: int | None, response_class: type[Response] | None
+) -> tuple[Renderer, CommonResult | None]:
+    """The function turning a handler result into a Response, with everything decided at start-up, and the
+    common result it handles directly (see `CommonResult`), if any."""
     encode = build_encoder(annotation)
     status = status_code if status_code is not None else 200
     empty_status = status_code if status_code is not None else 204
@@ -170,10 +208,17 @@ def build_renderer(annotation: Any, status_code: int | None, response_class: typ
         return _custom_renderer(response_class, status, empty_status, encode)
 
     def render(result: Any) -> Response:
+        if result.__class__ is dict:  # the common case first: a dict is never a Response or None
+            return RawJSONResponse(encode(result), status)
         if result is None:
             return Response(status_code=empty_status)
         if isinstance(result, Response):
             return result
         return RawJSONResponse(encode(result), status)
 
-    return render
+    return render, CommonResult(dict, RawJSONResponse, encode, status)
+
+
+def build_renderer(annotation: Any, status_code: int | None, response_class: type[Response] | None) -> Renderer:
+    """The function turning a handler result into a Response, with everything decided at start-up."""
+    return build_rendering(annotation, status_code, response_class)[0]

@@ -111,8 +111,13 @@ def compile_controller(
     make_instance: Callable[[], Any],
     guards: tuple[Callable[[], Any], ...] = (),
     providers: tuple[str, ...] = (),
+    provider: Any = None,
 ) -> list[ControllerRoute]:
-    """Compile every handler of `cls`; binding errors name `Controller.method`, the parameter and the fix."""
+    """Compile every handler of `cls`; binding errors name `Controller.method`, the parameter and the fix.
+
+    `provider` is the container provider behind `make_instance`, when there is one: endpoints may then
+    inline the controller's creation.
+    """
     compiled_routes: list[ControllerRoute] = []
     for function, route in handler_methods(cls):
         path = join_path(spec.path, route.path)
@@ -131,8 +136,13 @@ def compile_controller(
             websocket=route.websocket,
         )
         bound = bind_handler(function, make_instance, guards)
-        endpoint_type = WebSocketHandlerEndpoint if route.websocket else HTTPHandlerEndpoint
-        endpoint = endpoint_type(compiled, bound)
+        endpoint: HTTPHandlerEndpoint | WebSocketHandlerEndpoint
+        if route.websocket:
+            endpoint = WebSocketHandlerEndpoint(compiled, bound)
+        else:
+            endpoint = HTTPHandlerEndpoint(
+                compiled, bound, function=function, make_instance=make_instance, guards=guards, provider=provider
+            )
         name = route.name or function.__name__
         compiled_routes.append(
             ControllerRoute(
@@ -176,6 +186,7 @@ def build_routes(compiled_routes: Sequence[ControllerRoute]) -> list[BaseRoute]:
         if item.websocket:
             routes.append(WebSocketRoute(item.path, item.endpoint, name=item.name, middleware=middleware))
             continue
+        assert isinstance(item.endpoint, HTTPHandlerEndpoint)
         route = ControllerHTTPRoute(
             item.path,
             item.endpoint,

@@ -4,6 +4,11 @@
 call in a scope creates the instance synchronously (keeping the provider graph synchronous keeps resolution
 in the microseconds) and caches it in the scope; later calls in that scope return it. Overrides keep
 working because dependency-injector applies them in `Provider.__call__`, before `_provide` is reached.
+
+Once a provider has shown that its graph is synchronous, it also gets a generated resolver (`_fast`): one
+function doing the scope-cache lookup, the creation and the teardown registration, which generated creation
+functions of other providers call instead of going through dependency-injector. Overriding the provider (or
+changing what it creates) drops the resolver until the next creation rebuilds it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, TypeVar
 
 from dependency_injector import providers
 
-from framework.di.creators import creator
+from framework.di.creators import call_source, compile_function, creator
 from framework.di.scope import RequestScope, _current, current_scope
 from framework.requests import Request
 from framework.websockets import WebSocket
@@ -51,6 +56,8 @@ class RequestScoped(providers.Factory[T]):
         self._closer = closer
         # The generated creation function, built after the first creation showed the graph is synchronous.
         self._create: object = _UNBUILT
+        # The generated resolver (equivalent to calling the provider), built at the same time.
+        self._fast: Callable[[], Any] | None = None
         super().__init__(provides, *args, **kwargs)
 
     def __deepcopy__(self, memo: dict[Any, Any] | None) -> RequestScoped[T]:
@@ -79,6 +86,7 @@ class RequestScoped(providers.Factory[T]):
             if create is _UNBUILT and self.is_async_mode_disabled():
                 # Asynchronous dependencies would need dependency-injector's future handling: never generated.
                 self._create = creator(self)
+                self._fast = _resolver(self)
         cache[self] = instance
         self.on_created(instance, scope)
         return instance
@@ -86,6 +94,7 @@ class RequestScoped(providers.Factory[T]):
     # Anything that changes what the factory creates (or how) drops the generated creation function.
     def _changed(self) -> None:
         self._create = _UNBUILT
+        self._fast = None
 
     def set_provides(self, provides: Any) -> RequestScoped[T]:
         self._changed()
@@ -127,6 +136,21 @@ class RequestScoped(providers.Factory[T]):
         self._changed()
         return super().clear_attributes()
 
+    # An override drops the generated resolver as well: while one exists, the provider is not overridden (the
+    # resolver needs no check), and dependency-injector only reaches `_provide` (which rebuilds it) when the
+    # provider is not overridden.
+    def override(self, provider: Any) -> Any:
+        self._changed()
+        return super().override(provider)
+
+    def reset_last_overriding(self) -> None:
+        self._changed()
+        super().reset_last_overriding()
+
+    def reset_override(self) -> None:
+        self._changed()
+        super().reset_override()
+
     def enable_async_mode(self) -> None:
         self._changed()
         super().enable_async_mode()
@@ -135,30 +159,38 @@ class RequestScoped(providers.Factory[T]):
         self._changed()
         super().reset_async_mode()
 
-    def fast_resolver(self) -> Callable[[], Any]:
-        """A zero-argument function equivalent to calling this provider, for generated creation functions.
+    def _inline_call(self, name: str, namespace: dict[str, Any], scope_name: str | None) -> str:
+        """Source text equivalent to calling this provider (stored as `name`), for generated creation functions.
 
-        It skips dependency-injector's call machinery while nothing overrides the provider and its creation
-        function is generated (a synchronous graph); otherwise it calls the provider.
+        It calls the generated resolver once there is one (a synchronous graph, unchanged since), otherwise the
+        provider itself, which builds it.
         """
         if type(self)._provide is not RequestScoped._provide:
-            return self  # a subclass that changes how instances are provided keeps its own path
-        provider = self
+            return f"{name}()"  # a subclass that changes how instances are provided keeps its own path
+        return f"({name}._fast or {name})()"
 
-        def resolve() -> Any:
-            create = provider._create
-            if create.__class__ is FunctionType and provider.last_overriding is None:
-                scope = _current.get(None)
-                if scope is not None:
-                    cache = scope.cache
-                    instance = cache.get(provider, _MISSING)
-                    if instance is _MISSING:
-                        instance = cache[provider] = create()
-                        provider.on_created(instance, scope)
-                    return instance
-            return provider()
-
-        return resolve
+    def _exit_source(self, namespace: dict[str, Any], indent: str) -> str:
+        """Source text registering the teardown of a new `instance` on `scope`, decided once where possible."""
+        if type(self).on_created is not RequestScoped.on_created or self._closer is not None:
+            return f"{indent}_p.on_created(instance, scope)\n"
+        provides = self.provides
+        if isinstance(provides, type):
+            # The class decides how its instances close; an instance of another class takes the general path.
+            kind = _exit_kinds.get(provides)
+            if kind is None:
+                kind = _exit_kinds[provides] = _exit_kind(provides)
+            source = f"{indent}if instance.__class__ is not _provides:\n{indent}    _p.on_created(instance, scope)\n"
+            if kind is not _NO_EXIT:
+                namespace["_exit"] = kind
+                source += f"{indent}else:\n{indent}    scope.on_exit(_exit(instance))\n"
+            return source
+        namespace["_exit_kinds_get"] = _exit_kinds.get
+        namespace["_NO_EXIT"] = _NO_EXIT
+        return (
+            f"{indent}exit_kind = _exit_kinds_get(instance.__class__)\n"
+            f"{indent}if exit_kind is None:\n{indent}    _p.on_created(instance, scope)\n"
+            f"{indent}elif exit_kind is not _NO_EXIT:\n{indent}    scope.on_exit(exit_kind(instance))\n"
+        )
 
     def on_created(self, instance: Any, scope: RequestScope) -> None:
         """Register the teardown of a new instance on its scope (the extension point for units of work)."""
@@ -177,6 +209,30 @@ _MISSING = object()
 _UNBUILT = object()
 # Factory's own providing strategy, looked up once (a cpdef method called unbound skips super() per call).
 _factory_provide: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any] = providers.Factory._provide  # type: ignore[attr-defined]
+
+
+def _resolver(provider: RequestScoped[Any]) -> Callable[[], Any] | None:
+    """`provider()` as one generated function: scope cache, creation, teardown registration."""
+    if type(provider)._provide is not RequestScoped._provide:
+        return None
+    namespace: dict[str, Any] = {"_p": provider, "_current_get": _current.get, "_MISSING": _MISSING}
+    call = call_source(provider, namespace, scope_name="scope")
+    if call is None:
+        return None
+    # No override check: an override drops the resolver (see `RequestScoped.override`).
+    source = (
+        "def _resolve():\n"
+        "    scope = _current_get(None)\n"
+        "    if scope is not None:\n"
+        "        cache = scope.cache\n"
+        "        instance = cache.get(_p, _MISSING)\n"
+        "        if instance is _MISSING:\n"
+        f"            instance = cache[_p] = {call}\n"
+        f"{provider._exit_source(namespace, ' ' * 12)}"
+        "        return instance\n"
+        "    return _p()\n"
+    )
+    return compile_function(source, "_resolve", namespace, f"resolver for {provider.provides!r}")
 
 
 def _exit_kind(cls: type) -> Callable[[Any], Callable[[BaseException | None], Awaitable[None]]]:
@@ -229,18 +285,20 @@ class CurrentScope(providers.Provider[RequestScope]):
 class CurrentRequest(providers.Provider[Request]):
     """Provides the `Request` of the current HTTP request scope."""
 
-    def fast_resolver(self) -> Callable[[], Any]:
-        """A zero-argument function equivalent to calling this provider, for generated creation functions."""
-        provider = self
+    def _inline_call(self, name: str, namespace: dict[str, Any], scope_name: str | None) -> str:
+        """Source text equivalent to calling this provider (stored as `name`), for generated creation functions.
 
-        def resolve() -> Any:
-            if provider.last_overriding is None:
-                scope = _current.get(None)
-                if scope is not None and scope.connection.__class__ is Request:
-                    return scope.connection
-            return provider()
-
-        return resolve
+        The endpoint stored the `Request` on the scope: read there, unless the provider is overridden.
+        """
+        if type(self)._provide is not CurrentRequest._provide:
+            return f"{name}()"
+        namespace["_Request"] = Request
+        if scope_name is None:
+            namespace["_current_get"] = _current.get
+            connection = "getattr(_current_get(None), 'connection', None)"
+        else:
+            connection = f"{scope_name}.connection"
+        return f"(_c if {name}.last_overriding is None and (_c := {connection}).__class__ is _Request else {name}())"
 
     def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request:
         scope = _current.get(None)

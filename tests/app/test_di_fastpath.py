@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -9,11 +10,12 @@ from dependency_injector import containers, providers
 
 from framework.bootstrap import create_app
 from framework.controllers import controller, get
-from framework.di import CurrentRequest, CurrentScope, RequestScoped, open_scope
+from framework.di import CurrentRequest, CurrentScope, RequestScoped, RequestScopeMiddleware, open_scope
 from framework.di.creators import creator, instantiator
 from framework.requests import Request
 from framework.responses import PlainTextResponse
 from framework.testclient import TestClient
+from framework.testing import AsyncTestClient
 
 
 class Settings:
@@ -171,3 +173,122 @@ def test_handler_response_skips_the_gate_only_when_nothing_waits_for_the_respons
     with TestClient(app) as client:
         assert (client.get("/").status_code, client.get("/plain").text, client.get("/").text) == (200, "plain", "done")
     assert LOG == ["commit 200", "commit 200"]
+
+
+class Pair:
+    def __init__(self, first: Any, second: Any = "default") -> None:
+        self.received = (first, second)
+
+
+def pair_of(first: Any, second: Any = "default") -> tuple[Any, Any]:
+    return (first, second)
+
+
+def only_positional(first: Any, /, second: Any) -> tuple[Any, Any]:
+    return (first, second)
+
+
+def keywords_seen(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return args, kwargs
+
+
+def wrapped(function: Any) -> Any:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return ("wrapped", args, kwargs)
+
+    return wrapper
+
+
+@pytest.mark.parametrize(
+    ("factory", "expected"),
+    [
+        (providers.Factory(Pair, first=1, second=2), (1, 2)),
+        (providers.Factory(Pair, second=2, first=1), (1, 2)),  # out of order: keywords kept
+        (providers.Factory(Pair, 1, second=2), (1, 2)),
+        (providers.Factory(pair_of, first=1), (1, "default")),
+        (providers.Factory(keywords_seen, 1, second=2), ((1,), {"second": 2})),
+        (providers.Factory(wrapped(pair_of), first=1, second=2), ("wrapped", (), {"first": 1, "second": 2})),
+    ],
+)
+def test_generated_creation_binds_arguments_like_dependency_injector(
+    factory: providers.Factory[Any], expected: Any
+) -> None:
+    created = creator(factory)
+    assert created is not None
+    result = created()
+    received = result.received if isinstance(result, Pair) else result
+    assert received == expected
+    direct = factory()
+    assert (direct.received if isinstance(direct, Pair) else direct) == expected
+
+
+def test_generated_creation_still_refuses_keywords_for_positional_only_parameters() -> None:
+    factory = providers.Factory(only_positional, first=1, second=2)
+    created = creator(factory)
+    assert created is not None
+    with pytest.raises(TypeError, match="positional-only"):
+        factory()
+    with pytest.raises(TypeError, match="positional-only"):
+        created()
+
+
+@pytest.mark.anyio
+async def test_overrides_through_the_container_reach_request_scoped_providers_on_the_generated_path() -> None:
+    container = Container()
+    controller_of = instantiator(container.greeting_controller)
+    request = Request({"type": "http", "method": "GET", "path": "/greet", "headers": [], "query_string": b""})
+
+    async def greeting() -> str:
+        async with open_scope() as scope:
+            scope.connection = request
+            made: GreetingController = controller_of()
+            return made.greeter.greet("you")
+
+    class Replacement(containers.DeclarativeContainer):
+        greeter = providers.Factory(Greeter, settings=providers.Object(Settings("Hey")), punctuation="?")
+
+    for _ in range(3):  # onto the generated path
+        assert await greeting() == "Hello, you!"
+    container.override(Replacement())
+    assert await greeting() == "Hey, you?"
+    container.reset_override()
+    assert await greeting() == "Hello, you!"
+    with container.override_providers(greeter=providers.Factory(Greeter, settings=Settings("Yo"))):
+        assert await greeting() == "Yo, you!"
+    assert await greeting() == "Hello, you!"
+    container.greeter.override(providers.Factory(Greeter, settings=Settings("Hi")))
+    assert await greeting() == "Hi, you!"
+    container.greeter.reset_override()
+    assert await greeting() == "Hello, you!"
+
+
+class LateUnit:
+    """Registers its before-response callback only once the response has started."""
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+
+
+class LateContainer(containers.DeclarativeContainer):
+    unit = RequestScoped(LateUnit, CurrentScope())
+
+
+@pytest.mark.anyio
+async def test_callback_registered_after_the_response_started_never_runs() -> None:
+    container = LateContainer()
+    ran: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+        async def callback(status: int) -> None:
+            ran.append(status)
+
+        container.unit().scope.before_response(callback)
+        await send({"type": "http.response.body", "body": b"late"})
+
+    async with AsyncTestClient(RequestScopeMiddleware(app), lifespan=False) as client:
+        response = await client.get("/")
+    assert (response.status_code, response.content) == (200, b"late")
+    assert ran == []
