@@ -32,11 +32,17 @@ def build_app(container: Container | None = None) -> Application:
     """The application, wired from `container` (a new `Container` reading the environment by default)."""
     container = container or Container()
     settings = container.settings()
+    # Built now, so that REDIS_URL without redis-py installed (or not a Redis URL) fails before serving.
+    relay = container.task_relay()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Application) -> AsyncIterator[None]:
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if relay is not None:
+                    # Subscribed before the first request is served; stopped before the database closes.
+                    await stack.enter_async_context(relay.running())
+                yield
         finally:
             # Close pooled connections on shutdown; the database is a container Singleton.
             await container.database().aclose()

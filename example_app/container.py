@@ -23,6 +23,7 @@ from example_app.services.activity import ActivityRecorder, ActivityService
 from example_app.services.live import TaskFeed, TaskNotifier
 from example_app.services.passwords import PasswordHasher
 from example_app.services.projects import ProjectService
+from example_app.services.relay import redis_task_relay
 from example_app.services.tasks import TaskService
 from example_app.services.users import UserService
 from example_app.settings import AppSettings
@@ -42,7 +43,14 @@ class Container(containers.DeclarativeContainer):
     database = providers.Singleton(Database, url=settings.provided.database_url)
     password_hasher = providers.Singleton(PasswordHasher, cost=settings.provided.password_hash_cost)
     templates = providers.Singleton(create_templates)
+    # This process's live watchers; with REDIS_URL, a relay carries every worker's events to every worker's feed.
     task_feed = providers.Singleton(TaskFeed)
+    task_relay = providers.Singleton(
+        redis_task_relay,
+        url=settings.provided.redis_url,
+        channel_prefix=settings.provided.redis_channel_prefix,
+        feed=task_feed,
+    )
 
     # Per request: one session and transaction, committed before the response starts.
     session = RequestSession(database)
@@ -55,7 +63,7 @@ class Container(containers.DeclarativeContainer):
 
     user_service = providers.Factory(UserService, users=user_repository, hasher=password_hasher)
     project_service = providers.Factory(ProjectService, projects=project_repository, users=user_repository)
-    task_notifier = providers.Factory(TaskNotifier, feed=task_feed, session=session)
+    task_notifier = providers.Factory(TaskNotifier, feed=task_feed, session=session, relay=task_relay)
     task_service = providers.Factory(
         TaskService, tasks=task_repository, projects=project_service, notifier=task_notifier
     )

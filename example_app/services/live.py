@@ -1,7 +1,9 @@
-"""Live task changes: an in-process fan-out from the request that made a change to the project's watchers.
+"""Live task changes: from the request that made a change, after its commit, to the project's watchers.
 
-One worker process only: every WebSocket of a project must be served by the process that made the change.
-Several workers need a shared broker (Redis pub/sub) behind the same `TaskFeed` interface.
+`TaskFeed` fans events out to the watchers (WebSockets, GraphQL subscriptions) of this process. That is all
+one worker process needs. With several workers, set `REDIS_URL`: `TaskNotifier` then publishes through the
+Redis relay (`example_app.services.relay`), which delivers every event to the feed of every worker, the
+publishing one included.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterator
+from typing import Protocol
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from example_app.domain.schemas import TaskEvent
 from framework.db import on_commit
 
-__all__ = ["TaskFeed", "TaskNotifier"]
+__all__ = ["TaskFeed", "TaskNotifier", "TaskPublisher"]
 
 logger = logging.getLogger("example_app.live")
 
@@ -63,13 +66,21 @@ class TaskFeed:
                 self._subscribers.get(event.project_id, set()).discard(stream)
 
 
+class TaskPublisher(Protocol):
+    """Where committed events go: a `TaskFeed`, or a relay to the feeds of every worker process."""
+
+    def publish(self, event: TaskEvent) -> None:
+        """Deliver `event` without blocking the caller."""
+
+
 class TaskNotifier:
     """Publishes a change only once the request's transaction has committed: watchers never see a rollback."""
 
-    def __init__(self, feed: TaskFeed, session: AsyncSession) -> None:
-        self._feed = feed
+    def __init__(self, feed: TaskFeed, session: AsyncSession, relay: TaskPublisher | None = None) -> None:
+        # Through the relay when there is one: it reaches every worker's feed, this one's included.
+        self._publisher: TaskPublisher = feed if relay is None else relay
         self._session = session
 
     def task_changed(self, event: TaskEvent) -> None:
         """Publish `event` after the commit of the session the change was written in."""
-        on_commit(functools.partial(self._feed.publish, event), session=self._session)
+        on_commit(functools.partial(self._publisher.publish, event), session=self._session)

@@ -40,6 +40,7 @@ def settings(tmp_path: Path) -> AppSettings:
         allowed_hosts=["testserver", "127.0.0.1"],
         cors_origins=[FRONTEND_ORIGIN],
         password_hash_cost=4,  # fast hashing; production uses 14
+        redis_url=None,  # in-process live updates, whatever the developer's environment says
     )
 
 
