@@ -9,6 +9,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,8 +26,13 @@ _TIMER = "import time; t = time.perf_counter(); import {module}; print(time.perf
 _LOADED = "import json, sys; import {module}; print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
 
 
-def _python(code: str, python: str) -> str:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+def _python(code: str, python: str, pycache: str | None = None) -> str:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    if pycache is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        # Both sides import from cached bytecode, kept outside the checkout and site-packages alike.
+        env["PYTHONPYCACHEPREFIX"] = pycache
     completed = subprocess.run(
         [python, "-c", code], capture_output=True, text=True, timeout=120, check=True, cwd=ROOT, env=env
     )
@@ -34,18 +40,25 @@ def _python(code: str, python: str) -> str:
 
 
 def import_times(pairs: list[tuple[str, str]], repeats: int, python: str = sys.executable) -> list[dict[str, Any]]:
-    """Median import time of each module of each pair, in fresh interpreters, the two of a pair alternated."""
-    results = []
-    for ours, theirs in pairs:
-        timings: dict[str, list[float]] = {ours: [], theirs: []}
-        for index in range(repeats):
-            for module in (ours, theirs) if index % 2 == 0 else (theirs, ours):
-                timings[module].append(float(_python(_TIMER.format(module=module), python)))
-        ours_ms, theirs_ms = (1000 * statistics.median(timings[m]) for m in (ours, theirs))
-        results.append(
-            {"module": ours, "peer": theirs, "ms": ours_ms, "peer_ms": theirs_ms, "ratio": ours_ms / theirs_ms}
-        )
-    return results
+    """Median import time of each module of each pair, in fresh interpreters, the two of a pair alternated.
+
+    One untimed import of each module first writes the bytecode of everything it loads to a private cache, so
+    neither side pays for compiling its sources (an installed peer has its bytecode; a fresh checkout or
+    an edited file would not).
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+        return [_import_pair(ours, theirs, repeats, python, pycache) for ours, theirs in pairs]
+
+
+def _import_pair(ours: str, theirs: str, repeats: int, python: str, pycache: str) -> dict[str, Any]:
+    for module in (ours, theirs):
+        _python(_TIMER.format(module=module), python, pycache)
+    timings: dict[str, list[float]] = {ours: [], theirs: []}
+    for index in range(repeats):
+        for module in (ours, theirs) if index % 2 == 0 else (theirs, ours):
+            timings[module].append(float(_python(_TIMER.format(module=module), python, pycache)))
+    ours_ms, theirs_ms = (1000 * statistics.median(timings[m]) for m in (ours, theirs))
+    return {"module": ours, "peer": theirs, "ms": ours_ms, "peer_ms": theirs_ms, "ratio": ours_ms / theirs_ms}
 
 
 def lazy_imports(modules: list[str], python: str = sys.executable) -> dict[str, list[str]]:
