@@ -209,6 +209,10 @@ class RequestBodyLimitMiddleware:
             if limiter.started:
                 raise
             await limiter.send_413()
+        finally:
+            # The server's scope -> limiter -> server's receive -> server's request object -> scope is a
+            # reference cycle: break it now, or every request with a body feeds the cyclic collector.
+            scope.pop(_LIMITER_KEY, None)
 
     async def _counted(self, limit: int, declared: int, scope: Scope, receive: Receive, send: Send) -> None:
         # Declared within the limit: count what arrives, leave the response alone (one send wrapper less).
@@ -222,6 +226,8 @@ class RequestBodyLimitMiddleware:
             if limiter.response_started():
                 raise
             await limiter.send_413()
+        finally:
+            scope.pop(_LIMITER_KEY, None)  # the same cycle as in `_limited`
 
 
 class _DefaultBodyLimitMiddleware(RequestBodyLimitMiddleware):
