@@ -28,7 +28,23 @@ def _sqlite_engine_options(url: URL, options: dict[str, Any]) -> dict[str, Any]:
     options = {"pool_reset_on_return": None, **options}
     if url.get_driver_name() == "aiosqlite" and "module" not in options:
         options["module"] = one_hop_dbapi()
+    if _is_file(url) and not _POOL_OPTIONS.intersection(options):
+        options.update(_SQLITE_POOL)
     return options
+
+
+# A file database serves one writer at a time, and every connection is a thread of its own contending for the
+# GIL: beyond two connections, more only adds thread switches and writers sleeping in SQLite's busy handler.
+# Measured under uvicorn with 32 concurrent clients (docs/database.md): two connections and no overflow
+# against SQLAlchemy's 5 + 10 gave 31% more reads/s and 11% more writes/s, with the writes' p99 latency
+# falling from 870 to 36 ms. Requests beyond two wait for a connection in the pool's queue (`pool_timeout`).
+_SQLITE_POOL = {"pool_size": 2, "max_overflow": 0}
+_POOL_OPTIONS = frozenset(("poolclass", "pool", "pool_size", "max_overflow"))
+
+
+def _is_file(url: URL) -> bool:
+    database = url.database or ""
+    return database not in ("", ":memory:") and url.query.get("mode") != "memory"
 
 
 class Database:
