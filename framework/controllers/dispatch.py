@@ -65,14 +65,10 @@ def bind_handler(
 # the response); the request scope's response gate, or any other wrapper, is kept.
 _SERVE = """\
 async def serve(scope, receive, send):
-    request = _Request(scope, receive, send)
-    request_scope = _current_scope(None)
-    if request_scope is not None:
-        request_scope.connection = request
-    try:
+{request}    try:
 {arguments}        result = await _function({instance}{pass_arguments})
     except _HANDLED as exc:
-        response = _error_response(exc, request)
+        response = _error_response(exc, {request_for_error})
     else:
         response = {render}
     if response.background is not None:
@@ -109,13 +105,42 @@ def _generated_serve(
         "_SendTracker": SendTracker,
     }
     arguments, pass_arguments = _arguments_source(compiled, namespace)
+    if compiled.direct_render is None:
+        request, request_for_error = _BUILD_REQUEST, "request"
+    else:
+        # Nothing to bind: the `Request` is built only if something asks for it (`CurrentRequest` builds it
+        # from the scope; an error response here), saving its construction on the usual path.
+        namespace["_request_of"] = _request_of
+        request, request_for_error = "", "_request_of(scope, receive, send)"
     source = _SERVE.format(
+        request=request,
+        request_for_error=request_for_error,
         arguments=arguments,
         instance=instance_source(provider, namespace) or "_make_instance()",
         pass_arguments=pass_arguments,
         render=_render_source(compiled, namespace),
     )
     return compile_function(source, "serve", namespace, f"serve {compiled.where}")
+
+
+_BUILD_REQUEST = """\
+    request = _Request(scope, receive, send)
+    request_scope = _current_scope(None)
+    if request_scope is not None:
+        request_scope.connection = request
+"""
+
+
+def _request_of(scope: Scope, receive: Receive, send: Send) -> Request:
+    """The request's `Request`: the one the request scope already has, or a new one recorded there."""
+    request_scope = _current_scope(None)
+    if request_scope is not None and request_scope.connection.__class__ is Request:
+        connection: Request = request_scope.connection
+        return connection
+    request = Request(scope, receive, send)
+    if request_scope is not None:
+        request_scope.connection = request
+    return request
 
 
 def _arguments_source(compiled: CompiledHandler, namespace: dict[str, Any]) -> tuple[str, str]:

@@ -293,12 +293,16 @@ class CurrentRequest(providers.Provider[Request]):
         if type(self)._provide is not CurrentRequest._provide:
             return f"{name}()"
         namespace["_Request"] = Request
+        namespace["_request_built_in"] = _request_built_in
         if scope_name is None:
             namespace["_current_get"] = _current.get
-            connection = "getattr(_current_get(None), 'connection', None)"
+            scope = "_current_get(None)"
+            connection = f"getattr({scope}, 'connection', None)"
         else:
-            connection = f"{scope_name}.connection"
-        return f"(_c if {name}.last_overriding is None and (_c := {connection}).__class__ is _Request else {name}())"
+            scope, connection = scope_name, f"{scope_name}.connection"
+        # Endpoints that bind nothing leave the Request to be built on demand: built here, in the common case.
+        found = f"((_c := {connection}).__class__ is _Request or (_c := _request_built_in({scope})) is not None)"
+        return f"(_c if {name}.last_overriding is None and {found} else {name}())"
 
     def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request:
         scope = _current.get(None)
@@ -316,6 +320,17 @@ class CurrentWebSocket(providers.Provider[WebSocket]):
     def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> WebSocket:
         websocket: WebSocket = _connection(self, WebSocket, "websocket", "a WebSocket connection")
         return websocket
+
+
+def _request_built_in(scope: RequestScope | None) -> Request | None:
+    """A new `Request` for an HTTP request scope that has none yet, recorded on it; None for any other scope."""
+    if scope is None or scope.connection is not None:
+        return None
+    asgi_scope = scope.asgi_scope
+    if asgi_scope is None or asgi_scope["type"] != "http" or scope.receive is None or scope.send is None:
+        return None
+    request = scope.connection = Request(asgi_scope, scope.receive, scope.send)
+    return request
 
 
 def _connection(provider: object, cls: type[Request] | type[WebSocket], kind: str, described: str) -> Any:

@@ -12,8 +12,10 @@ from framework.binding import Query
 from framework.bootstrap import create_app
 from framework.controllers import controller, get, post
 from framework.controllers.dispatch import ControllerHTTPRoute
-from framework.di import CurrentScope, RequestScope, RequestScoped
+from framework.di import CurrentRequest, CurrentScope, RequestScope, RequestScoped
 from framework.exceptions import HTTPException
+from framework.problems import NotFound
+from framework.requests import Request
 from framework.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from framework.testclient import TestClient
 
@@ -227,3 +229,51 @@ def test_path_parameters_are_validated_when_the_router_left_them_as_text(test_cl
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["loc"] == ["path", "number"]
     assert converted.json() == {"number": 7, "ratio": 0.5}
+
+
+class Seen:
+    """A request-scoped object built from the current request, like the benchmark's request-info object."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+
+@controller("/lazy")
+class LazyRequestController:
+    def __init__(self, seen: Seen, again: Request) -> None:
+        self.seen = seen
+        self.again = again
+
+    @get("/same")
+    async def same(self) -> dict[str, Any]:
+        # A handler that binds nothing: the Request is built on demand, once, and shared.
+        return {"path": self.seen.request.url.path, "same": self.seen.request is self.again}
+
+    @get("/fails")
+    async def fails(self) -> dict[str, Any]:
+        raise NotFound("nothing here")
+
+
+@controller("/bare")
+class BareController:
+    @get("/fails")
+    async def teapot(self) -> str:
+        raise HTTPException(418, "short and stout")
+
+
+def test_a_handler_without_arguments_gets_one_request_built_on_demand(test_client_factory: ClientFactory) -> None:
+    class Container(containers.DeclarativeContainer):
+        seen = RequestScoped(Seen, CurrentRequest())
+        lazy = providers.Factory(LazyRequestController, seen=seen, again=CurrentRequest())
+
+    app = create_app(Container(), controllers=[LazyRequestController, BareController], openapi=False)
+    with test_client_factory(app) as client:
+        same = client.get("/lazy/same")
+        domain_error = client.get("/lazy/fails")
+        http_error = client.get("/bare/fails")
+    assert same.json() == {"path": "/lazy/same", "same": True}
+    assert domain_error.status_code == 404
+    assert domain_error.json()["detail"] == "nothing here"
+    assert domain_error.json()["instance"] == "/lazy/fails"
+    assert http_error.status_code == 418
+    assert http_error.json()["detail"] == "short and stout"
