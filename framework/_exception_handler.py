@@ -30,6 +30,7 @@ __all__ = [
     "SendTracker",
     "StatusHandlers",
     "handle_exception",
+    "past_trackers",
     "track_send",
     "wrap_app_handling_exceptions",
 ]
@@ -65,6 +66,19 @@ class SendTracker:
                 self.send = send
             return send(message)
         return self.send(message)
+
+
+def past_trackers(send: Send) -> Send:
+    """The `send` under the trackers stacked on `send`, each marked as started.
+
+    For a caller about to send a whole response (start and body) itself: the trackers would only record the
+    start, so recording it now and sending past them saves a call per tracker and message. Any other
+    wrapper (a middleware's, the request scope's response gate) is kept.
+    """
+    while type(send) is SendTracker:
+        send.started = True
+        send = send.send
+    return send
 
 
 def track_send(send: Send) -> SendTracker:

@@ -30,7 +30,7 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, cast
 
-from framework._exception_handler import SendTracker, handle_exception
+from framework._exception_handler import SendTracker, handle_exception, past_trackers
 from framework._utils import get_route_path, is_async_callable, parse_host_header
 from framework.concurrency import run_in_threadpool
 from framework.convertors import CONVERTOR_TYPES, Convertor, IntegerConvertor, PathConvertor, StringConvertor
@@ -118,13 +118,10 @@ def request_response(func: Callable[[Request], Awaitable[Response] | Response]) 
                 await response(scope, receive, tracker)
                 return
             # What Response.__call__ does for HTTP, without a coroutine of its own (most responses are these).
-            start = {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
-            target = tracker.send
-            if type(target) is SendTracker:
-                target = tracker  # Stacked trackers: the tracker itself collapses them.
-            else:
-                tracker.started = True
-            await target(start)
+            target = past_trackers(tracker)
+            await target(
+                {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+            )
             await target({"type": "http.response.body", "body": response.body})
             if response.background is not None:
                 await response.background()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from framework._exception_handler import SendTracker
+from framework._exception_handler import past_trackers
 from framework.binding import CompiledHandler
 from framework.binding.compiler import error_response
 from framework.binding.extractors import path_identity_type
@@ -76,9 +76,7 @@ async def serve(scope, receive, send):
     if response.__class__.__call__ is not _SEND_WHOLE:
         await response(scope, receive, send)
         return
-    while send.__class__ is _SendTracker:
-        send.started = True
-        send = send.send
+    send = _past_trackers(send)
     await send({{"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}})
     await send({{"type": "http.response.body", "body": response.body}})
     if response.background is not None:
@@ -102,7 +100,7 @@ def _generated_serve(
         "_error_response": error_response,
         "_in_fresh_scopes": in_fresh_scopes,
         "_SEND_WHOLE": Response.__call__,
-        "_SendTracker": SendTracker,
+        "_past_trackers": past_trackers,
     }
     arguments, pass_arguments = _arguments_source(compiled, namespace)
     if compiled.direct_render is None:

@@ -5,7 +5,12 @@ from typing import Any
 
 import pytest
 
-from framework._exception_handler import EXCEPTION_HANDLERS_KEY, SendTracker, wrap_app_handling_exceptions
+from framework._exception_handler import (
+    EXCEPTION_HANDLERS_KEY,
+    SendTracker,
+    past_trackers,
+    wrap_app_handling_exceptions,
+)
 from framework.exceptions import HTTPException
 from framework.requests import Request
 from framework.responses import PlainTextResponse, Response
@@ -207,3 +212,18 @@ async def test_tracker_ignores_websocket_messages() -> None:
     await tracker({"type": "websocket.accept"})
     assert not tracker.started
     assert server.messages == [{"type": "websocket.accept"}]
+
+
+def test_past_trackers_marks_every_stacked_tracker_and_keeps_other_wrappers() -> None:
+    async def server_send(message: Message) -> None:
+        return None
+
+    async def gate(message: Message) -> None:  # e.g. a middleware's own wrapper
+        return None
+
+    inner = SendTracker(gate)
+    outer = SendTracker(inner)
+    assert past_trackers(outer) is gate
+    assert outer.started
+    assert inner.started
+    assert past_trackers(server_send) is server_send
