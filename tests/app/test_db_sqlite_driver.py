@@ -156,3 +156,31 @@ async def test_sql_errors_surface_as_sqlalchemy_errors_and_the_transaction_stays
             await session.execute(text("SELECT * FROM missing"))
         await session.commit()
     assert await count_rows(database, Event) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "size", "overflow"),
+    [({}, 2, 0), ({"pool_size": 7}, 7, 10), ({"max_overflow": 3}, 5, 3)],
+    ids=["default", "own-size", "own-overflow"],
+)
+async def test_a_sqlite_file_gets_a_pool_of_two_unless_told_otherwise(
+    tmp_path: Any, options: dict[str, Any], size: int, overflow: int
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", **options)
+    try:
+        pool: Any = database.engine.pool
+        assert pool.size() == size
+        assert pool._max_overflow == overflow
+    finally:
+        await database.aclose()
+
+
+async def test_an_in_memory_sqlite_keeps_sqlalchemys_pool() -> None:
+    # SQLAlchemy gives an in-memory database a pool of its own kind, which takes no size: left alone.
+    database = Database("sqlite+aiosqlite:///:memory:")
+    try:
+        assert not hasattr(database.engine.pool, "_max_overflow")
+        async with database.session() as session:
+            assert await session.scalar(text("SELECT 1")) == 1
+    finally:
+        await database.aclose()
